@@ -1,0 +1,24 @@
+//! Ruby binding of the good_cron engine: Ruby classes over plain Rust values, the GVL
+//! released around blocking work, and events handed to a Ruby thread. No SQL here.
+
+mod errors;
+mod gvl;
+mod schedule;
+mod scheduler;
+
+use magnus::{value::Lazy, Error, Ruby};
+
+#[magnus::init]
+fn init(ruby: &Ruby) -> Result<(), Error> {
+    for class in [
+        &errors::ERROR,
+        &errors::INVALID_SCHEDULE,
+        &errors::SCHEMA_ERROR,
+    ] {
+        Lazy::force(class, ruby);
+    }
+    let module = ruby.get_inner(&errors::GOOD_CRON);
+    schedule::define(ruby, module)?;
+    scheduler::define(ruby, module)?;
+    Ok(())
+}

@@ -1,0 +1,31 @@
+# frozen_string_literal: true
+
+require_relative "lib/good_cron/version"
+
+Gem::Specification.new do |spec|
+  spec.name = "good_cron"
+  spec.version = GoodCron::VERSION
+  spec.authors = ["good_cron contributors"]
+  spec.license = "MIT"
+  spec.summary = "GoodJob-compatible cron schedules evaluated by a Rust engine"
+  spec.description = <<~DESC
+    good_cron reads the cron schedules of a GoodJob configuration (cron syntax and
+    fugit's natural language, with time zones) and evaluates them in a Rust native
+    extension. Its exactly-once cron scheduler and job poller, coordinated through
+    PostgreSQL, are being built and are not in this version yet.
+    Installing compiles the extension with cargo: it needs Ruby headers, libclang and a Rust toolchain.
+  DESC
+  spec.required_ruby_version = ">= 3.1"
+
+  spec.files = Dir.chdir(__dir__) do
+    Dir[
+      "README.md", "LICENSE*", "Cargo.toml", "Cargo.lock", "build.rs",
+      "lib/**/*.{rb,sql}",
+      "src/**/*.rs", "benches/**/*.rs", "tests/**/*.rs",
+      "ext/good_cron/extconf.rb", "ext/good_cron/Cargo.toml", "ext/good_cron/build.rs",
+      "ext/good_cron/src/**/*.rs"
+    ]
+  end
+  spec.require_paths = ["lib"]
+  spec.extensions = ["ext/good_cron/extconf.rb"]
+end

@@ -1,0 +1,15 @@
+# frozen_string_literal: true
+
+module GoodCron
+  # Every problem of a cron configuration, reported together. (GoodCron::Error,
+  # InvalidSchedule and SchemaError are defined by the extension.)
+  class ConfigurationError < Error
+    attr_reader :problems
+
+    def initialize(problems)
+      @problems = problems
+      super("good_cron: #{problems.size} problem#{"s" if problems.size > 1} in the cron configuration:\n" +
+            problems.map { |problem| "  - #{problem}" }.join("\n"))
+    end
+  end
+end

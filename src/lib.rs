@@ -1,0 +1,6 @@
+//! The engine of good_cron. Pure Rust: it knows nothing of Ruby.
+
+pub mod config;
+pub mod schedule;
+pub mod scheduler;
+pub mod store;

@@ -1,0 +1,800 @@
+//! The cron grammar GoodJob users write, read as fugit 1.5 reads it: 5 fields, or 6 with
+//! seconds first, then an optional zone. Values follow fugit's expansion rules (wrapping
+//! ranges, `/n` alone meaning `*/n`, hour 24 meaning 0, negative days counting from the end).
+
+use super::civil::{days_in_month, Date, DAY};
+use std::fmt::Write as _;
+
+/// Days of the month, or `None` for `*`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct MonthDays {
+    /// Bit d set: day d (1..=31).
+    from_start: u32,
+    /// Bit k set: the k-th day counted from the end (1 = last).
+    from_end: u32,
+}
+
+/// One element of the weekday field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Weekday {
+    Every(u8),
+    /// The n-th such weekday of the month; negative counts from the end.
+    Nth(u8, i8),
+    /// Such weekdays whose week number since 2019-01-01 plus `offset` divides by `modulo`.
+    Modulo {
+        day: u8,
+        modulo: u32,
+        offset: u32,
+    },
+}
+
+/// A parsed cron line: the values of each field and what they mean for day matching.
+#[derive(Clone, Debug)]
+pub(crate) struct Cron {
+    seconds: u64,
+    minutes: u64,
+    hours: u32,
+    months: u16,
+    monthdays: Option<MonthDays>,
+    weekdays: Option<Vec<Weekday>>,
+    /// The hour field has a `*` or a step: runs follow real instants across DST changes.
+    pub hours_follow_instants: bool,
+    /// The zone suffix as written, if any.
+    pub zone: Option<String>,
+    /// fugit's normalized text (`to_cron_s`).
+    pub text: String,
+}
+
+/// Seconds since 2019-01-01 local midnight, in days, for fugit's `%` weekday rule.
+const MODULO_EPOCH_DAYS: i64 = 17_897;
+/// How far a search goes before giving up (a 5th Monday of February can take 40 years).
+const HORIZON_YEARS: i64 = 400;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Second,
+    Minute,
+    Hour,
+    MonthDay,
+    Month,
+    WeekDay,
+}
+
+impl Field {
+    fn name(self) -> &'static str {
+        match self {
+            Field::Second => "second",
+            Field::Minute => "minute",
+            Field::Hour => "hour",
+            Field::MonthDay => "day-of-month",
+            Field::Month => "month",
+            Field::WeekDay => "day-of-week",
+        }
+    }
+
+    /// The range `expand` walks, as fugit passes it.
+    fn bounds(self) -> (i32, i32) {
+        match self {
+            Field::Second | Field::Minute => (0, 59),
+            Field::Hour => (0, 23),
+            Field::MonthDay => (1, 31),
+            Field::Month => (1, 12),
+            Field::WeekDay => (0, 6),
+        }
+    }
+
+    /// Reads one value; `None` when the text is not a value of this field.
+    fn value(self, text: &str) -> Option<i32> {
+        const MONTHS: [&str; 12] = [
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ];
+        const WEEKDAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+        let lower = text.to_ascii_lowercase();
+        let named = |names: &[&str]| names.iter().position(|n| *n == lower);
+        let number = |max_digits: usize, min: i32, max: i32| {
+            let ok = !text.is_empty()
+                && text.len() <= max_digits
+                && text.bytes().all(|b| b.is_ascii_digit());
+            ok.then(|| text.parse::<i32>().ok())
+                .flatten()
+                .filter(|v| (min..=max).contains(v))
+        };
+        match self {
+            Field::Second | Field::Minute => number(2, 0, 59),
+            Field::Hour => number(2, 0, 24),
+            Field::MonthDay => match lower.as_str() {
+                "l" | "last" => Some(-1),
+                _ => match text.strip_prefix('-') {
+                    Some(rest) => number_in(rest, 2, 1, 31).map(|v| -v),
+                    None => number(2, 1, 31),
+                },
+            },
+            Field::Month => named(&MONTHS)
+                .map(|i| i as i32 + 1)
+                .or_else(|| number(2, 1, 12)),
+            Field::WeekDay => named(&WEEKDAYS)
+                .map(|i| i as i32)
+                .or_else(|| number(1, 0, 7)),
+        }
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Field::Second | Field::Minute => "0-59",
+            Field::Hour => "0-23 (24 means 0)",
+            Field::MonthDay => "1-31, -1 to -31, L or last",
+            Field::Month => "1-12 or jan-dec",
+            Field::WeekDay => "0-7 (0 and 7 are Sunday) or sun-sat",
+        }
+    }
+}
+
+fn number_in(text: &str, max_digits: usize, min: i32, max: i32) -> Option<i32> {
+    let ok =
+        !text.is_empty() && text.len() <= max_digits && text.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| text.parse::<i32>().ok())
+        .flatten()
+        .filter(|v| (min..=max).contains(v))
+}
+
+/// Parses the fields of a cron line (5 or 6 of them, already split) plus an optional zone.
+pub(crate) fn parse_fields(fields: &[&str], zone: Option<&str>) -> Result<Cron, String> {
+    let (seconds_text, rest) = match fields.len() {
+        6 => (Some(fields[0]), &fields[1..]),
+        5 => (None, fields),
+        n => {
+            return Err(format!(
+                "expected 5 fields (minute hour day month weekday), or 6 with seconds first, \
+                 plus an optional time zone; found {n}"
+            ))
+        }
+    };
+    let seconds = match seconds_text {
+        Some(text) => values(Field::Second, text)?,
+        None => Some(vec![0]),
+    };
+    let minutes = values(Field::Minute, rest[0])?;
+    let hours = values(Field::Hour, rest[1])?.map(|hs| {
+        let mut hs: Vec<i32> = hs
+            .into_iter()
+            .map(|h| if h == 24 { 0 } else { h })
+            .collect();
+        hs.sort_unstable();
+        hs.dedup();
+        hs
+    });
+    let mut monthdays = values(Field::MonthDay, rest[2])?;
+    let mut months = values(Field::Month, rest[3])?;
+    let weekdays = weekdays(rest[4])?;
+    if weekdays.is_none() {
+        if let (Some(days), Some(ms)) = (&mut monthdays, &mut months) {
+            compact_month_days(days, ms)?;
+        }
+    }
+    let text = normalized_text(
+        &seconds, &minutes, &hours, &monthdays, &months, &weekdays, zone,
+    );
+    Ok(Cron {
+        seconds: mask(&seconds, 60),
+        minutes: mask(&minutes, 60),
+        hours: mask(&hours, 24) as u32,
+        months: mask(&months, 13) as u16,
+        monthdays: monthdays.map(|days| MonthDays {
+            from_start: days.iter().filter(|d| **d > 0).fold(0, |m, d| m | 1 << d),
+            from_end: days.iter().filter(|d| **d < 0).fold(0, |m, d| m | 1 << -d),
+        }),
+        weekdays,
+        hours_follow_instants: rest[1].contains(['*', '/']),
+        zone: zone.map(str::to_owned),
+        text,
+    })
+}
+
+/// Drops listed days that no listed month has, and months with none of the days, as fugit
+/// does when the weekday field is `*`; a line left with nothing can never fire.
+fn compact_month_days(days: &mut Vec<i32>, months: &mut Vec<i32>) -> Result<(), String> {
+    const LONGEST: [i32; 13] = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let fits = |d: i32, m: i32| d <= LONGEST[m as usize];
+    let kept_months: Vec<i32> = months
+        .iter()
+        .copied()
+        .filter(|m| days.iter().any(|d| fits(*d, *m)))
+        .collect();
+    if kept_months.is_empty() {
+        let names: Vec<&str> = months.iter().map(|m| month_name(*m)).collect();
+        let listed: Vec<String> = days.iter().map(i32::to_string).collect();
+        let verb = if names.len() == 1 { "has" } else { "have" };
+        return Err(format!(
+            "it can never run: {} {verb} no day {}",
+            names.join(", "),
+            listed.join(", ")
+        ));
+    }
+    days.retain(|d| kept_months.iter().any(|m| fits(*d, *m)));
+    *months = kept_months;
+    Ok(())
+}
+
+fn month_name(month: i32) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    NAMES[(month - 1) as usize]
+}
+
+fn mask(values: &Option<Vec<i32>>, width: u32) -> u64 {
+    match values {
+        None => u64::MAX >> (64 - width),
+        Some(vs) => vs.iter().fold(0, |m, v| m | 1 << v),
+    }
+}
+
+fn field_error(field: Field, text: &str, what: impl std::fmt::Display) -> String {
+    format!("{} field \"{}\": {}", field.name(), text, what)
+}
+
+/// One element of a field: `*`, `a`, `a-b`, each optionally with `/step`, or `/step` alone.
+struct Element {
+    start: Option<i32>,
+    end: Option<i32>,
+    step: Option<i32>,
+}
+
+fn element(field: Field, text: &str, whole: &str) -> Result<Element, String> {
+    let (base, step) = match text.split_once('/') {
+        Some((base, step)) => {
+            let step = number_in(step, 2, 0, 99).ok_or_else(|| {
+                field_error(
+                    field,
+                    whole,
+                    format!("step \"/{step}\" must be a number from 1 to 99"),
+                )
+            })?;
+            if step == 0 {
+                return Err(field_error(field, whole, "a step of 0 never advances"));
+            }
+            (base, Some(step))
+        }
+        None => (text, None),
+    };
+    let value = |v: &str| {
+        field.value(v).ok_or_else(|| {
+            let what = if v.is_empty() {
+                "a value is missing".to_owned()
+            } else if v.parse::<i64>().is_ok() {
+                format!("{v} is out of range ({})", field.expected())
+            } else {
+                format!("{v:?} is not {}", field.expected())
+            };
+            field_error(field, whole, what)
+        })
+    };
+    if base == "*" || (base.is_empty() && step.is_some()) {
+        return Ok(Element {
+            start: None,
+            end: None,
+            step,
+        });
+    }
+    // A range's dash may be followed by a negative day ("-5--1"), so split after the first value.
+    let split = base
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| *c == '-')
+        .map(|(i, _)| i);
+    let (start, end) = match split {
+        Some(i) => (value(&base[..i])?, Some(value(&base[i + 1..])?)),
+        None => (value(base)?, None),
+    };
+    Ok(Element {
+        start: Some(start),
+        end,
+        step,
+    })
+}
+
+/// Expands a field to its sorted values, `None` meaning `*` (fugit's `expand` and `compact`).
+fn values(field: Field, text: &str) -> Result<Option<Vec<i32>>, String> {
+    let (min, max) = field.bounds();
+    let mut all = Vec::new();
+    for part in text.split(',') {
+        let Element { start, end, step } = element(field, part, text)?;
+        let step = step.filter(|s| *s != 1);
+        let end = if step.is_some() && end.is_none() {
+            Some(max)
+        } else {
+            end
+        };
+        match (start, end) {
+            (None, None) => return Ok(None),
+            (Some(start), None) => all.push(start),
+            (start, end) => {
+                let start = start.unwrap_or(min);
+                let end = match end {
+                    Some(e) if !(e < 0 && start > 0) => e,
+                    _ => max,
+                };
+                if start < 0 && end > 0 {
+                    return Err(field_error(
+                        field,
+                        text,
+                        "a range from a day counted from the end must also end on one (e.g. -5--1)",
+                    ));
+                }
+                all.extend(
+                    wrapping_range(min, max, start, end).step_by(step.unwrap_or(1) as usize),
+                );
+            }
+        }
+    }
+    all.sort_unstable();
+    all.dedup();
+    Ok(Some(all))
+}
+
+/// fugit's `range`: from start to end, wrapping past the field's maximum (`22-2` hours).
+fn wrapping_range(min: i32, max: i32, start: i32, end: i32) -> impl Iterator<Item = i32> {
+    let (min, max) = if start < 0 { (-max, -1) } else { (min, max) };
+    let mut cur = Some(start);
+    let mut end = end;
+    std::iter::from_fn(move || {
+        let value = cur?;
+        cur = if value == end {
+            None
+        } else if value + 1 > max {
+            if end > max {
+                end -= max + 1;
+            }
+            Some(min)
+        } else {
+            Some(value + 1)
+        };
+        Some(value)
+    })
+}
+
+fn weekdays(text: &str) -> Result<Option<Vec<Weekday>>, String> {
+    let mut all = Vec::new();
+    for part in text.split(',') {
+        let as_day = |v: i32| if v == 7 { 0 } else { v as u8 };
+        if let Some((day, nth)) = part.split_once('#') {
+            let day = Field::WeekDay.value(day).ok_or_else(|| {
+                field_error(Field::WeekDay, text, format!("\"{day}\" is not a weekday"))
+            })?;
+            let n = match nth.to_ascii_lowercase().as_str() {
+                "l" | "last" => -1,
+                other => other
+                    .parse::<i8>()
+                    .ok()
+                    .filter(|n| (1..=5).contains(&n.abs()))
+                    .ok_or_else(|| {
+                        field_error(
+                            Field::WeekDay,
+                            text,
+                            format!("\"#{nth}\" must be #1 to #5, #-1 to #-5 or #L"),
+                        )
+                    })?,
+            };
+            all.push(Weekday::Nth(as_day(day), n));
+        } else if let Some((day, rule)) = part.split_once('%') {
+            let day = Field::WeekDay.value(day).ok_or_else(|| {
+                field_error(Field::WeekDay, text, format!("\"{day}\" is not a weekday"))
+            })?;
+            let (modulo, offset) = rule.split_once('+').unwrap_or((rule, "0"));
+            let number = |s: &str| {
+                s.parse::<u32>()
+                    .ok()
+                    .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
+            };
+            match (number(modulo), number(offset)) {
+                (Some(modulo), Some(offset)) if modulo > 0 => all.push(Weekday::Modulo {
+                    day: as_day(day),
+                    modulo,
+                    offset,
+                }),
+                _ => {
+                    return Err(field_error(
+                        Field::WeekDay,
+                        text,
+                        format!("\"%{rule}\" must be %N or %N+M with N at least 1"),
+                    ))
+                }
+            }
+        } else {
+            let Element { start, end, step } = element(Field::WeekDay, part, text)?;
+            let days: Vec<i32> = match (start, end, step) {
+                (None, _, step) => (0..=6).step_by(step.unwrap_or(1) as usize).collect(),
+                (Some(a), end, Some(step)) => {
+                    let z = end.unwrap_or(a);
+                    if z < a {
+                        return Err(field_error(
+                            Field::WeekDay,
+                            text,
+                            format!("the range {a}-{z} with a step runs backwards"),
+                        ));
+                    }
+                    (a..=z).step_by(step as usize).collect()
+                }
+                (Some(a), Some(z), None) => {
+                    (a..=if a > z { z + 7 } else { z }).map(|d| d % 7).collect()
+                }
+                (Some(a), None, None) => vec![a],
+            };
+            if start.is_none() && step.is_none() {
+                continue; // `*` adds nothing, as in fugit
+            }
+            all.extend(days.into_iter().map(|d| Weekday::Every(as_day(d))));
+        }
+    }
+    all.sort_unstable();
+    all.dedup();
+    Ok((!all.is_empty()).then_some(all))
+}
+
+fn normalized_text(
+    seconds: &Option<Vec<i32>>,
+    minutes: &Option<Vec<i32>>,
+    hours: &Option<Vec<i32>>,
+    monthdays: &Option<Vec<i32>>,
+    months: &Option<Vec<i32>>,
+    weekdays: &Option<Vec<Weekday>>,
+    zone: Option<&str>,
+) -> String {
+    let list = |values: &Option<Vec<i32>>| match values {
+        None => "*".to_owned(),
+        Some(vs) => vs.iter().map(i32::to_string).collect::<Vec<_>>().join(","),
+    };
+    let mut text = String::new();
+    if seconds.as_deref() != Some(&[0]) {
+        text.push_str(&list(seconds));
+        text.push(' ');
+    }
+    let days = match weekdays {
+        None => "*".to_owned(),
+        Some(ws) => ws
+            .iter()
+            .map(|w| match w {
+                Weekday::Every(d) => d.to_string(),
+                Weekday::Nth(d, n) => format!("{d}#{n}"),
+                Weekday::Modulo {
+                    day,
+                    modulo,
+                    offset: 0,
+                } => format!("{day}%{modulo}"),
+                Weekday::Modulo {
+                    day,
+                    modulo,
+                    offset,
+                } => format!("{day}%{modulo}+{offset}"),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    let _ = write!(
+        text,
+        "{} {} {} {} {}",
+        list(minutes),
+        list(hours),
+        list(monthdays),
+        list(months),
+        days
+    );
+    if let Some(zone) = zone {
+        text.push(' ');
+        text.push_str(zone);
+    }
+    text
+}
+
+fn next_bit(mask: u64, from: u32) -> Option<u32> {
+    (from < 64)
+        .then(|| mask >> from)
+        .filter(|m| *m != 0)
+        .map(|m| from + m.trailing_zeros())
+}
+
+fn prev_bit(mask: u64, upto: u32) -> Option<u32> {
+    let m = mask & (u64::MAX >> (63 - upto.min(63)));
+    (m != 0).then(|| 63 - m.leading_zeros())
+}
+
+impl Cron {
+    fn day_matches(&self, date: Date, weekday: u32, month_length: u32) -> bool {
+        let monthday = self.monthdays.as_ref().map(|md| {
+            md.from_start >> date.day & 1 == 1
+                || md.from_end >> (month_length + 1 - date.day) & 1 == 1
+        });
+        let weekday = self.weekdays.as_ref().map(|ws| {
+            ws.iter().any(|w| match *w {
+                Weekday::Every(d) => u32::from(d) == weekday,
+                Weekday::Nth(d, n) if n > 0 => {
+                    u32::from(d) == weekday && (date.day - 1) / 7 + 1 == n as u32
+                }
+                Weekday::Nth(d, n) => {
+                    u32::from(d) == weekday
+                        && (month_length - date.day) / 7 + 1 == n.unsigned_abs() as u32
+                }
+                Weekday::Modulo {
+                    day,
+                    modulo,
+                    offset,
+                } => {
+                    let week = (date.days() - MODULO_EPOCH_DAYS).div_euclid(7) + 1;
+                    u32::from(day) == weekday
+                        && (week + i64::from(offset)).rem_euclid(i64::from(modulo)) == 0
+                }
+            })
+        });
+        match (monthday, weekday) {
+            (Some(a), Some(b)) => a || b, // both restricted: either matches (man 5 crontab)
+            (a, b) => a.unwrap_or(true) && b.unwrap_or(true),
+        }
+    }
+
+    /// The first second of the day at or after `second_of_day` that matches, if any.
+    fn next_time_of_day(&self, second_of_day: u32) -> Option<u32> {
+        let (h0, m0, s0) = (
+            second_of_day / 3600,
+            second_of_day / 60 % 60,
+            second_of_day % 60,
+        );
+        let mut hour = next_bit(u64::from(self.hours), h0)?;
+        let (mut minute, mut second) = if hour == h0 { (m0, s0) } else { (0, 0) };
+        loop {
+            if let Some(m) = next_bit(self.minutes, minute) {
+                let from = if m == minute { second } else { 0 };
+                if let Some(s) = next_bit(self.seconds, from) {
+                    return Some(hour * 3600 + m * 60 + s);
+                }
+                if let Some(m) = next_bit(self.minutes, m + 1) {
+                    return Some(hour * 3600 + m * 60 + self.seconds.trailing_zeros());
+                }
+            }
+            hour = next_bit(u64::from(self.hours), hour + 1)?;
+            (minute, second) = (0, 0);
+        }
+    }
+
+    /// The last second of the day at or before `second_of_day` that matches, if any.
+    fn prev_time_of_day(&self, second_of_day: u32) -> Option<u32> {
+        let (h0, m0, s0) = (
+            second_of_day / 3600,
+            second_of_day / 60 % 60,
+            second_of_day % 60,
+        );
+        let last_second = 63 - self.seconds.leading_zeros();
+        let mut hour = prev_bit(u64::from(self.hours), h0)?;
+        let (mut minute, mut second) = if hour == h0 { (m0, s0) } else { (59, 59) };
+        loop {
+            if let Some(m) = prev_bit(self.minutes, minute) {
+                let upto = if m == minute { second } else { 59 };
+                if let Some(s) = prev_bit(self.seconds, upto) {
+                    return Some(hour * 3600 + m * 60 + s);
+                }
+                if let Some(m) = m.checked_sub(1).and_then(|m| prev_bit(self.minutes, m)) {
+                    return Some(hour * 3600 + m * 60 + last_second);
+                }
+            }
+            hour = hour
+                .checked_sub(1)
+                .and_then(|h| prev_bit(u64::from(self.hours), h))?;
+            (minute, second) = (59, 59);
+        }
+    }
+
+    /// The first matching local time at or after `local` (seconds on the wall clock).
+    pub fn next_local(&self, local: i64) -> Option<i64> {
+        let mut date = Date::from_days(local.div_euclid(DAY));
+        let mut second_of_day = local.rem_euclid(DAY) as u32;
+        let horizon = date.year + HORIZON_YEARS;
+        while date.year <= horizon {
+            let next_month = next_bit(u64::from(self.months), date.month);
+            if next_month != Some(date.month) {
+                date = match next_month {
+                    Some(month) => Date {
+                        year: date.year,
+                        month,
+                        day: 1,
+                    },
+                    None => Date {
+                        year: date.year + 1,
+                        month: self.months.trailing_zeros(),
+                        day: 1,
+                    },
+                };
+                second_of_day = 0;
+                continue;
+            }
+            let length = date.days_in_month();
+            let mut weekday = date.weekday();
+            while date.day <= length {
+                if self.day_matches(date, weekday, length) {
+                    if let Some(t) = self.next_time_of_day(second_of_day) {
+                        return Some(date.days() * DAY + i64::from(t));
+                    }
+                }
+                date.day += 1;
+                weekday = (weekday + 1) % 7;
+                second_of_day = 0;
+            }
+            date = if date.month == 12 {
+                Date {
+                    year: date.year + 1,
+                    month: 1,
+                    day: 1,
+                }
+            } else {
+                Date {
+                    year: date.year,
+                    month: date.month + 1,
+                    day: 1,
+                }
+            };
+        }
+        None
+    }
+
+    /// The last matching local time at or before `local`.
+    pub fn prev_local(&self, local: i64) -> Option<i64> {
+        const LAST_SECOND: u32 = DAY as u32 - 1;
+        let mut date = Date::from_days(local.div_euclid(DAY));
+        let mut second_of_day = local.rem_euclid(DAY) as u32;
+        let horizon = date.year - HORIZON_YEARS;
+        while date.year >= horizon {
+            let prev_month = prev_bit(u64::from(self.months), date.month);
+            if prev_month != Some(date.month) {
+                let (year, month) = match prev_month.filter(|m| *m >= 1) {
+                    Some(month) => (date.year, month),
+                    None => (date.year - 1, 15 - self.months.leading_zeros()),
+                };
+                date = Date {
+                    year,
+                    month,
+                    day: days_in_month(year, month),
+                };
+                second_of_day = LAST_SECOND;
+                continue;
+            }
+            let length = date.days_in_month();
+            let mut weekday = date.weekday();
+            loop {
+                if self.day_matches(date, weekday, length) {
+                    if let Some(t) = self.prev_time_of_day(second_of_day) {
+                        return Some(date.days() * DAY + i64::from(t));
+                    }
+                }
+                second_of_day = LAST_SECOND;
+                if date.day == 1 {
+                    break;
+                }
+                date.day -= 1;
+                weekday = (weekday + 6) % 7;
+            }
+            let (year, month) = if date.month == 1 {
+                (date.year - 1, 12)
+            } else {
+                (date.year, date.month - 1)
+            };
+            date = Date {
+                year,
+                month,
+                day: days_in_month(year, month),
+            };
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cron(text: &str) -> Cron {
+        let fields: Vec<&str> = text.split_whitespace().collect();
+        parse_fields(&fields, None).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn local(y: i64, mo: u32, d: u32, h: i64, mi: i64, s: i64) -> i64 {
+        Date {
+            year: y,
+            month: mo,
+            day: d,
+        }
+        .days()
+            * DAY
+            + h * 3600
+            + mi * 60
+            + s
+    }
+
+    #[test]
+    fn normalizes_like_fugit() {
+        assert_eq!(cron("*/15 * * * *").text, "0,15,30,45 * * * *");
+        assert_eq!(cron("0 22-2 * * *").text, "0 0,1,2,22,23 * * *");
+        assert_eq!(cron("50-10/7 * * * *").text, "4,50,57 * * * *");
+        assert_eq!(cron("/20 * * * * *").text, "0,20,40 * * * * *");
+        assert_eq!(cron("5/20 0 * * *").text, "5,25,45 0 * * *");
+        assert_eq!(cron("0 24 L * fri-mon").text, "0 0 -1 * 0,1,5,6");
+        assert_eq!(cron("0 9 * * 7,1#2,3#L").text, "0 9 * * 0,1#2,3#-1");
+        assert_eq!(cron("0 0 30,31 2,4 *").text, "0 0 30 4 *");
+        assert_eq!(cron("0 0 * * */2").text, "0 0 * * 0,2,4,6");
+        assert_eq!(
+            cron("0 0 -5--1 JAN-Mar *").text,
+            "0 0 -5,-4,-3,-2,-1 1,2,3 *"
+        );
+    }
+
+    #[test]
+    fn rejects_what_cannot_be_read() {
+        for bad in [
+            "60 * * * *",
+            "* 25 * * *",
+            "* * 0 * *",
+            "* * * 13 *",
+            "* * * * 8",
+            "*/0 * * * *",
+            "* * * * 5-1/2",
+            "1-2-3 * * * *",
+            "* * -3-5 * *",
+            "* * * * 1#6",
+            "* * * * 1%0",
+            "a * * * *",
+            ", * * * *",
+        ] {
+            let fields: Vec<&str> = bad.split_whitespace().collect();
+            assert!(
+                parse_fields(&fields, None).is_err(),
+                "{bad} should be rejected"
+            );
+        }
+        let never = parse_fields(&["0", "0", "30", "2", "*"], None).unwrap_err();
+        assert!(never.contains("never"), "{never}");
+    }
+
+    #[test]
+    fn finds_next_and_previous_local_times() {
+        let c = cron("30 4 1,15 * 5"); // the 1st, the 15th, and every Friday
+        let from = local(2024, 2, 2, 4, 30, 0); // a Friday, exactly at the time
+        assert_eq!(c.next_local(from), Some(from));
+        assert_eq!(c.next_local(from + 1), Some(local(2024, 2, 9, 4, 30, 0)));
+        assert_eq!(
+            c.next_local(local(2024, 2, 10, 0, 0, 0)),
+            Some(local(2024, 2, 15, 4, 30, 0))
+        );
+        assert_eq!(c.prev_local(from - 1), Some(local(2024, 2, 1, 4, 30, 0)));
+        let leap = cron("0 0 29 2 *");
+        assert_eq!(
+            leap.next_local(local(2097, 1, 1, 0, 0, 0)),
+            Some(local(2104, 2, 29, 0, 0, 0))
+        );
+        assert_eq!(
+            leap.prev_local(local(2104, 2, 28, 0, 0, 0)),
+            Some(local(2096, 2, 29, 0, 0, 0))
+        );
+        let last_friday = cron("0 18 * * fri#-1");
+        assert_eq!(
+            last_friday.next_local(local(2024, 5, 1, 0, 0, 0)),
+            Some(local(2024, 5, 31, 18, 0, 0))
+        );
+        let every_second = cron("* * * * * *");
+        assert_eq!(
+            every_second.next_local(local(2024, 12, 31, 23, 59, 59)),
+            Some(local(2024, 12, 31, 23, 59, 59))
+        );
+        assert_eq!(
+            every_second.prev_local(local(2025, 1, 1, 0, 0, 0)),
+            Some(local(2025, 1, 1, 0, 0, 0))
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! Schedules: parse what GoodJob users write in `cron:` (fugit's cron and natural-language
+//! grammar) and compute their instants, in the schedule's zone, with a fixed DST policy.
+
+mod civil;
+mod cron;
+mod nat;
+mod zone;
+
+#[cfg(test)]
+mod tests;
+
+use cron::Cron;
+use std::fmt;
+use zone::Zone;
+
+/// A schedule that failed to parse: the input and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub input: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 80;
+        let shown: String = self.input.chars().take(SHOWN).collect();
+        let more = if self.input.chars().count() > SHOWN {
+            "…"
+        } else {
+            ""
+        };
+        write!(f, "invalid schedule {shown:?}{more}: {}", self.reason)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// A parsed schedule: one cron line evaluated in one zone.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    source: String,
+    cron: Cron,
+    zone: Zone,
+}
+
+const ALIASES: [(&str, &str); 8] = [
+    ("@yearly", "0 0 1 1 *"),
+    ("@annually", "0 0 1 1 *"),
+    ("@monthly", "0 0 1 * *"),
+    ("@weekly", "0 0 * * 0"),
+    ("@daily", "0 0 * * *"),
+    ("@midnight", "0 0 * * *"),
+    ("@noon", "0 12 * * *"),
+    ("@hourly", "0 * * * *"),
+];
+
+impl Schedule {
+    /// Parses `input`; without a zone suffix it is evaluated in the process zone (`TZ`).
+    pub fn parse(input: &str) -> Result<Schedule, ParseError> {
+        let error = |reason: String| ParseError {
+            input: input.to_owned(),
+            reason,
+        };
+        let text = input.trim();
+        if text.is_empty() {
+            return Err(error("it is empty".into()));
+        }
+        if let Some(bad) = text
+            .chars()
+            .find(|c| c.is_control() && !matches!(c, ' ' | '\t'))
+        {
+            return Err(error(format!("it contains the control character {bad:?}")));
+        }
+        let cron_text = if text.starts_with('@') {
+            expand_alias(text).map_err(error)?
+        } else {
+            match cron_line(text) {
+                Ok(cron) => return Ok(Schedule::new(input, cron)),
+                Err(cron_error) => match nat::to_cron(text) {
+                    Ok(cron_text) => cron_text,
+                    Err(_) if looks_like_cron(text) => return Err(error(cron_error)),
+                    Err(nat_error) => return Err(error(nat_error)),
+                },
+            }
+        };
+        cron_line(&cron_text)
+            .map(|cron| Schedule::new(input, cron))
+            .map_err(error)
+    }
+
+    fn new(source: &str, cron: Cron) -> Schedule {
+        let zone = match &cron.zone {
+            Some(name) => Zone::named(name).expect("cron_line checked the zone"),
+            None => Zone::process(),
+        };
+        Schedule {
+            source: source.to_owned(),
+            cron,
+            zone,
+        }
+    }
+
+    /// The text this schedule was parsed from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The normalized cron line, as fugit's `to_cron_s` writes it.
+    pub fn to_cron(&self) -> &str {
+        &self.cron.text
+    }
+
+    /// The zone the schedule is evaluated in.
+    pub fn time_zone(&self) -> &str {
+        &self.zone.name
+    }
+
+    /// The first instant strictly after `t` (seconds since the Unix epoch).
+    pub fn next_after(&self, t: i64) -> Option<i64> {
+        let fixed = !self.cron.hours_follow_instants;
+        let mut from = t.checked_add(1)?;
+        loop {
+            let segment = self.zone.segment(from);
+            let offset = segment.offset;
+            let mut earliest_local = from + offset;
+            if let Some((start, before)) = segment.start {
+                if fixed && from == start && before < offset {
+                    // Spring forward: a fixed time in the skipped hour runs once, as the gap ends.
+                    if self
+                        .cron
+                        .next_local(start + before)
+                        .is_some_and(|l| l < start + offset)
+                    {
+                        return Some(start);
+                    }
+                }
+                if fixed && before > offset {
+                    // Fall back: a fixed time in the repeated hour ran on its first pass.
+                    earliest_local = earliest_local.max(start + before);
+                }
+            }
+            let candidate = self.cron.next_local(earliest_local)? - offset;
+            match segment.end {
+                Some((end, _)) if candidate >= end => from = end,
+                _ => return Some(candidate),
+            }
+        }
+    }
+
+    /// The next `count` instants after `t`, fewer if the schedule stops.
+    pub fn upcoming(&self, t: i64, count: usize) -> Vec<i64> {
+        std::iter::successors(self.next_after(t), |at| self.next_after(*at))
+            .take(count)
+            .collect()
+    }
+
+    /// Every instant from `first` to `last`, both included.
+    pub fn within(&self, first: i64, last: i64) -> impl Iterator<Item = i64> + '_ {
+        std::iter::successors(self.next_after(first - 1), |at| self.next_after(*at))
+            .take_while(move |at| *at <= last)
+    }
+
+    /// The last instant strictly before `t`.
+    pub fn previous_before(&self, t: i64) -> Option<i64> {
+        let fixed = !self.cron.hours_follow_instants;
+        let mut to = t.checked_sub(1)?;
+        loop {
+            let segment = self.zone.segment(to);
+            let offset = segment.offset;
+            let candidate = self.cron.prev_local(to + offset).map(|l| (l, l - offset));
+            let Some((start, before)) = segment.start else {
+                return candidate.map(|(_, at)| at);
+            };
+            let repeated = fixed && before > offset;
+            if let Some((local, at)) = candidate {
+                if at >= start && !(repeated && local < start + before) {
+                    return Some(at);
+                }
+            }
+            if fixed
+                && before < offset
+                && self
+                    .cron
+                    .next_local(start + before)
+                    .is_some_and(|l| l < start + offset)
+            {
+                return Some(start);
+            }
+            to = start - 1;
+        }
+    }
+}
+
+/// `@daily`, optionally followed by a zone (which fugit 1.5 does not read, newer fugit does).
+fn expand_alias(text: &str) -> Result<String, String> {
+    let (alias, zone) = match text.split_once([' ', '\t']) {
+        Some((alias, zone)) => (alias, Some(zone.trim())),
+        None => (text, None),
+    };
+    let lower = alias.to_ascii_lowercase();
+    let Some((_, cron)) = ALIASES.iter().find(|(name, _)| *name == lower) else {
+        let known: Vec<&str> = ALIASES.iter().map(|(name, _)| *name).collect();
+        return Err(format!(
+            "unknown alias {alias:?}; known aliases are {}",
+            known.join(" ")
+        ));
+    };
+    Ok(match zone {
+        Some(zone) => format!("{cron} {zone}"),
+        None => (*cron).to_owned(),
+    })
+}
+
+/// Input that starts like a cron line gets the cron parser's error, not the natural one's.
+fn looks_like_cron(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '*' | '/' | ',' | '-' | '?'))
+        || text.split_whitespace().count() >= 5
+}
+
+/// A cron line: 5 or 6 fields and an optional zone. Six tokens are read as six fields first,
+/// then as five fields and a zone, as fugit does.
+fn cron_line(text: &str) -> Result<Cron, String> {
+    let tokens: Vec<&str> = text.split([' ', '\t']).filter(|t| !t.is_empty()).collect();
+    match tokens.len() {
+        0..=5 => cron::parse_fields(&tokens, None),
+        6 => cron::parse_fields(&tokens, None).or_else(|six_fields| {
+            if looks_like_zone(tokens[5]) {
+                with_zone(&tokens[..5], tokens[5])
+            } else {
+                Err(six_fields)
+            }
+        }),
+        7 => with_zone(&tokens[..6], tokens[6]),
+        n => Err(format!(
+            "expected 5 fields (minute hour day month weekday), or 6 with seconds first, plus an optional time zone; found {n} words"
+        )),
+    }
+}
+
+fn looks_like_zone(token: &str) -> bool {
+    token.starts_with(|c: char| c.is_ascii_uppercase() || c == '+' || c == '-')
+        && !token.contains(['*', ',', '#'])
+}
+
+fn with_zone(fields: &[&str], zone: &str) -> Result<Cron, String> {
+    if Zone::named(zone).is_none() {
+        return Err(format!("unknown time zone {zone:?} (expected an IANA name such as America/New_York, or an offset such as +05:30)"));
+    }
+    cron::parse_fields(fields, Some(zone))
+}

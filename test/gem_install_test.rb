@@ -1,0 +1,63 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+require "open3"
+require "rbconfig"
+require "tmpdir"
+
+# Builds the gem, installs it into a temporary GEM_HOME (which compiles the
+# extension with cargo through ext/good_cron/extconf.rb), and requires it from
+# there in a fresh Ruby that does not see this repository's lib/.
+class GemInstallTest < Minitest::Test
+  ROOT = File.expand_path("..", __dir__)
+
+  # TODO(lead): once GoodCron::Schedule exists, print
+  #   GoodCron::Schedule.parse("*/5 * * * *").to_cron
+  # instead of GoodCron::VERSION, and assert that normalized cron in
+  # test_gem_installs_and_loads_from_its_gem_home.
+  PROBE = <<~RUBY
+    require "good_cron"
+    puts $LOADED_FEATURES.grep(%r{/good_cron\\.rb\\z}).first
+    puts $LOADED_FEATURES.grep(%r{/good_cron/good_cron\\.#{RbConfig::CONFIG["DLEXT"]}\\z}).first
+    puts GoodCron::VERSION
+  RUBY
+
+  def test_gem_installs_and_loads_from_its_gem_home
+    Dir.mktmpdir("good_cron_gem") do |tmp|
+      tmp = File.realpath(tmp)
+      home = File.join(tmp, "gem_home")
+      gem_file = File.join(tmp, "good_cron.gem")
+
+      run!(*gem_command, "build", "good_cron.gemspec", "--output", gem_file, chdir: ROOT)
+      run!(*gem_command, "install", "--local", "--no-document", "--install-dir", home, gem_file,
+           env: gem_env(home), chdir: tmp)
+
+      rb_file, ext_file, version = run!(RbConfig.ruby, "-e", PROBE, env: gem_env(home), chdir: tmp).lines.map(&:chomp)
+      assert_equal GoodCron::VERSION, version
+      [rb_file, ext_file].each do |path|
+        refute_empty path.to_s, "good_cron was not loaded as a file:\n#{rb_file}\n#{ext_file}"
+        assert path.start_with?("#{home}/"), "#{path} was loaded from outside the temporary GEM_HOME #{home}"
+      end
+    end
+  end
+
+  private
+
+  def gem_command
+    gem = File.join(RbConfig::CONFIG["bindir"], "gem")
+    File.exist?(gem) ? [RbConfig.ruby, gem] : ["gem"]
+  end
+
+  # Only the temporary GEM_HOME; no -I or RUBYLIB pointing at this repository.
+  # CARGO_TARGET_DIR is inherited (bin/test and the Rakefile set it), so the
+  # install reuses the dependencies already compiled there.
+  def gem_env(home)
+    { "GEM_HOME" => home, "GEM_PATH" => home, "RUBYLIB" => nil, "RUBYOPT" => nil }
+  end
+
+  def run!(*cmd, env: {}, chdir: ROOT)
+    out, status = Open3.capture2e(env, *cmd, chdir: chdir)
+    assert status.success?, "#{cmd.join(" ")} failed (#{status}):\n#{out}"
+    out
+  end
+end

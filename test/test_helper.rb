@@ -1,0 +1,10 @@
+# frozen_string_literal: true
+
+# ActiveSupport 6.1 (Debian's Rails) needs Logger loaded before it.
+require "logger"
+require "minitest/autorun"
+
+$LOAD_PATH.unshift(File.expand_path("../lib", __dir__)) unless $LOAD_PATH.include?(File.expand_path("../lib", __dir__))
+require "good_cron"
+
+require_relative "support/database"
