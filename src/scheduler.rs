@@ -91,6 +91,7 @@ impl Entry {
         })
     }
 
+    /// The row for the run at `cron_at`, enqueued at `now`.
     fn claim(&self, cron_at: i64, now: DateTime<Utc>) -> Claim {
         let id = Uuid::new_v4();
         let scheduled_at = match (self.config.wait_until, self.config.wait_seconds) {
@@ -124,6 +125,7 @@ impl Entry {
             job_class: self.config.job_class.clone(),
             serialized_params,
             scheduled_at: scheduled_at.naive_utc(),
+            created_at: now.naive_utc(),
             enabled_by_default: self.config.enabled_by_default,
         }
     }
@@ -228,7 +230,7 @@ impl Scheduler {
                     down_since: None,
                     outage: false,
                     backoff: Duration::ZERO,
-                    skew_checked_at: i64::MIN,
+                    skew_checked_at: None,
                 };
                 runtime.block_on(run.run(ready_tx));
                 let _ = finished_tx.send(());
@@ -281,7 +283,8 @@ struct Run {
     /// The database is unreachable (logged once, when it happens).
     outage: bool,
     backoff: Duration,
-    skew_checked_at: i64,
+    /// When the clocks were last compared.
+    skew_checked_at: Option<i64>,
 }
 
 fn now() -> DateTime<Utc> {
@@ -310,6 +313,7 @@ impl Run {
             Err(StoreError::Database(e)) => self.went_down(started, &e.to_string()),
         }
         let _ = ready.send(Ok(()));
+        self.check_skew().await;
         // Catch up from the start of the graceful period, then run from now.
         let catch_up_from = self.window.map(|w| started - w);
         self.schedule_from(started);
@@ -369,16 +373,13 @@ impl Run {
             self.heap.pop();
             due.push((at, i));
         }
-        let claims: Vec<Claim> = due
-            .iter()
-            .map(|&(at, i)| self.entries[i].claim(at, stamp))
-            .collect();
+        let claims = self.claims(&due, stamp);
         for &(at, i) in &due {
             if let Some(next) = self.entries[i].schedule.next_after(at) {
                 self.heap.push(Reverse((next, i)));
             }
         }
-        match self.store.claim(&claims, stamp.naive_utc()).await {
+        match self.store.claim(&claims).await {
             Ok(won) => self.report(&won, stamp),
             Err(e) => {
                 let first = due
@@ -390,6 +391,17 @@ impl Run {
             }
         }
         self.check_skew().await;
+    }
+
+    /// Rows for `(instant, entry)` pairs, in order: each is enqueued a microsecond after the
+    /// one before, so executors that take the oldest first run them in this order.
+    fn claims(&self, due: &[(i64, usize)], stamp: DateTime<Utc>) -> Vec<Claim> {
+        due.iter()
+            .zip(0..)
+            .map(|(&(at, i), n)| {
+                self.entries[i].claim(at, stamp + chrono::Duration::microseconds(n))
+            })
+            .collect()
     }
 
     fn report(&self, won: &[crate::store::Claimed], stamp: DateTime<Utc>) {
@@ -447,11 +459,8 @@ impl Run {
         missed.sort_unstable();
         let mut claimed = 0;
         for chunk in missed.chunks(CLAIM_CHUNK) {
-            let claims: Vec<Claim> = chunk
-                .iter()
-                .map(|&(at, i)| self.entries[i].claim(at, stamp))
-                .collect();
-            match self.store.claim(&claims, stamp.naive_utc()).await {
+            let claims = self.claims(chunk, stamp);
+            match self.store.claim(&claims).await {
                 Ok(won) => {
                     claimed += won.len();
                     self.report(&won, stamp);
@@ -486,10 +495,13 @@ impl Run {
     /// Warns when this host's clock and the database's differ by more than a second.
     async fn check_skew(&mut self) {
         let at = now().timestamp();
-        if at - self.skew_checked_at < SKEW_CHECK_EVERY {
+        if self
+            .skew_checked_at
+            .is_some_and(|checked| at - checked < SKEW_CHECK_EVERY)
+        {
             return;
         }
-        self.skew_checked_at = at;
+        self.skew_checked_at = Some(at);
         let before = now();
         if let Ok(database) = self.store.database_now().await {
             let local = before + (now() - before) / 2;

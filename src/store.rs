@@ -18,6 +18,7 @@ pub struct Claim {
     pub job_class: String,
     pub serialized_params: String,
     pub scheduled_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
     pub enabled_by_default: bool,
 }
 
@@ -65,15 +66,15 @@ WITH settings AS (
 ), candidates AS (
     SELECT c.* FROM settings s,
         unnest($1::uuid[], $2::text[], $3::timestamp[], $4::text[], $5::int[], $6::text[], $7::text[],
-               $8::timestamp[], $9::bool[]) WITH ORDINALITY
+               $8::timestamp[], $9::timestamp[], $10::bool[]) WITH ORDINALITY
         AS c(id, cron_key, cron_at, queue_name, priority, job_class, serialized_params, scheduled_at,
-             enabled_by_default, position)
+             created_at, enabled_by_default, position)
     WHERE CASE WHEN c.enabled_by_default THEN NOT (s.disabled ? c.cron_key) ELSE s.enabled ? c.cron_key END
 ), inserted AS (
     INSERT INTO good_jobs (id, active_job_id, cron_key, cron_at, queue_name, priority, job_class,
                            serialized_params, scheduled_at, created_at, updated_at)
     SELECT id, id, cron_key, cron_at, queue_name, priority, job_class, serialized_params::jsonb,
-           scheduled_at, $10, $10
+           scheduled_at, created_at, created_at
     FROM candidates ORDER BY position
     ON CONFLICT (cron_key, cron_at) WHERE cron_key IS NOT NULL DO NOTHING
     RETURNING id, cron_key, cron_at, queue_name, scheduled_at
@@ -98,7 +99,7 @@ impl Store {
         let options = PgConnectOptions::from_str(database_url)?.application_name("good_cron");
         let pool = PgPoolOptions::new()
             .max_connections(2)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(2))
             .connect_lazy_with(options);
         Ok(Store { pool })
     }
@@ -125,11 +126,7 @@ impl Store {
     }
 
     /// Claims runs in one statement; returns those this process won.
-    pub async fn claim(
-        &self,
-        claims: &[Claim],
-        now: NaiveDateTime,
-    ) -> Result<Vec<Claimed>, StoreError> {
+    pub async fn claim(&self, claims: &[Claim]) -> Result<Vec<Claimed>, StoreError> {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
@@ -147,8 +144,8 @@ impl Store {
             .bind(column!(job_class))
             .bind(column!(serialized_params))
             .bind(column!(scheduled_at))
+            .bind(column!(created_at))
             .bind(column!(enabled_by_default))
-            .bind(now)
             .fetch_all(&self.pool)
             .await?;
         Ok(rows

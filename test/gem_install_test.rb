@@ -11,15 +11,15 @@ require "tmpdir"
 class GemInstallTest < Minitest::Test
   ROOT = File.expand_path("..", __dir__)
 
-  # TODO(lead): once GoodCron::Schedule exists, print
-  #   GoodCron::Schedule.parse("*/5 * * * *").to_cron
-  # instead of GoodCron::VERSION, and assert that normalized cron in
-  # test_gem_installs_and_loads_from_its_gem_home.
+  SCHEDULE = "*/5 * * * *"
+
+  # Prints the files it loaded and a schedule evaluated by the installed engine.
   PROBE = <<~RUBY
     require "good_cron"
     puts $LOADED_FEATURES.grep(%r{/good_cron\\.rb\\z}).first
     puts $LOADED_FEATURES.grep(%r{/good_cron/good_cron\\.#{RbConfig::CONFIG["DLEXT"]}\\z}).first
     puts GoodCron::VERSION
+    puts GoodCron::Schedule.parse(#{SCHEDULE.dump}).to_cron
   RUBY
 
   def test_gem_installs_and_loads_from_its_gem_home
@@ -32,8 +32,11 @@ class GemInstallTest < Minitest::Test
       run!(*gem_command, "install", "--local", "--no-document", "--install-dir", home, gem_file,
            env: gem_env(home), chdir: tmp)
 
-      rb_file, ext_file, version = run!(RbConfig.ruby, "-e", PROBE, env: gem_env(home), chdir: tmp).lines.map(&:chomp)
+      out = run!(RbConfig.ruby, "-e", PROBE, env: gem_env(home), chdir: tmp)
+      rb_file, ext_file, version, cron = out.lines.map(&:chomp)
       assert_equal GoodCron::VERSION, version
+      # The installed gem reads the schedule exactly as this checkout does.
+      assert_equal GoodCron::Schedule.parse(SCHEDULE).to_cron, cron, out
       [rb_file, ext_file].each do |path|
         refute_empty path.to_s, "good_cron was not loaded as a file:\n#{rb_file}\n#{ext_file}"
         assert path.start_with?("#{home}/"), "#{path} was loaded from outside the temporary GEM_HOME #{home}"

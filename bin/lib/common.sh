@@ -8,7 +8,7 @@ GC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Debian packages the gem's build and tests need.
 GC_PACKAGES=(
   ruby ruby-dev libclang-dev make rake ruby-minitest postgresql
-  ruby-railties ruby-activerecord ruby-activejob ruby-pg ruby-fugit
+  ruby-railties ruby-activerecord ruby-activejob ruby-pg ruby-fugit faketime
 )
 
 # One cargo target dir for every build and test (rake compile, clippy, the

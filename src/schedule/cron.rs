@@ -241,7 +241,17 @@ fn mask(values: &Option<Vec<i32>>, width: u32) -> u64 {
 }
 
 fn field_error(field: Field, text: &str, what: impl std::fmt::Display) -> String {
-    format!("{} field \"{}\": {}", field.name(), text, what)
+    format!("{} field {}: {}", field.name(), shown(text), what)
+}
+
+/// Quotes a piece of the input for a message, cut short when it is long.
+pub(crate) fn shown(text: &str) -> String {
+    const LONGEST: usize = 40;
+    if text.chars().count() <= LONGEST {
+        format!("{text:?}")
+    } else {
+        format!("{:?}…", text.chars().take(LONGEST).collect::<String>())
+    }
 }
 
 /// One element of a field: `*`, `a`, `a-b`, each optionally with `/step`, or `/step` alone.
@@ -258,7 +268,10 @@ fn element(field: Field, text: &str, whole: &str) -> Result<Element, String> {
                 field_error(
                     field,
                     whole,
-                    format!("step \"/{step}\" must be a number from 1 to 99"),
+                    format!(
+                        "step {} must be a number from 1 to 99",
+                        shown(&format!("/{step}"))
+                    ),
                 )
             })?;
             if step == 0 {
@@ -275,7 +288,7 @@ fn element(field: Field, text: &str, whole: &str) -> Result<Element, String> {
             } else if v.parse::<i64>().is_ok() {
                 format!("{v} is out of range ({})", field.expected())
             } else {
-                format!("{v:?} is not {}", field.expected())
+                format!("{} is not {}", shown(v), field.expected())
             };
             field_error(field, whole, what)
         })
@@ -370,7 +383,11 @@ fn weekdays(text: &str) -> Result<Option<Vec<Weekday>>, String> {
         let as_day = |v: i32| if v == 7 { 0 } else { v as u8 };
         if let Some((day, nth)) = part.split_once('#') {
             let day = Field::WeekDay.value(day).ok_or_else(|| {
-                field_error(Field::WeekDay, text, format!("\"{day}\" is not a weekday"))
+                field_error(
+                    Field::WeekDay,
+                    text,
+                    format!("{} is not a weekday", shown(day)),
+                )
             })?;
             let n = match nth.to_ascii_lowercase().as_str() {
                 "l" | "last" => -1,
@@ -382,14 +399,21 @@ fn weekdays(text: &str) -> Result<Option<Vec<Weekday>>, String> {
                         field_error(
                             Field::WeekDay,
                             text,
-                            format!("\"#{nth}\" must be #1 to #5, #-1 to #-5 or #L"),
+                            format!(
+                                "{} must be #1 to #5, #-1 to #-5 or #L",
+                                shown(&format!("#{nth}"))
+                            ),
                         )
                     })?,
             };
             all.push(Weekday::Nth(as_day(day), n));
         } else if let Some((day, rule)) = part.split_once('%') {
             let day = Field::WeekDay.value(day).ok_or_else(|| {
-                field_error(Field::WeekDay, text, format!("\"{day}\" is not a weekday"))
+                field_error(
+                    Field::WeekDay,
+                    text,
+                    format!("{} is not a weekday", shown(day)),
+                )
             })?;
             let (modulo, offset) = rule.split_once('+').unwrap_or((rule, "0"));
             let number = |s: &str| {
@@ -407,7 +431,10 @@ fn weekdays(text: &str) -> Result<Option<Vec<Weekday>>, String> {
                     return Err(field_error(
                         Field::WeekDay,
                         text,
-                        format!("\"%{rule}\" must be %N or %N+M with N at least 1"),
+                        format!(
+                            "{} must be %N or %N+M with N at least 1",
+                            shown(&format!("%{rule}"))
+                        ),
                     ))
                 }
             }

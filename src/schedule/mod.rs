@@ -213,8 +213,7 @@ fn expand_alias(text: &str) -> Result<String, String> {
 
 /// Input that starts like a cron line gets the cron parser's error, not the natural one's.
 fn looks_like_cron(text: &str) -> bool {
-    text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '*' | '/' | ',' | '-' | '?'))
-        || text.split_whitespace().count() >= 5
+    !text.starts_with(|c: char| c.is_alphabetic())
 }
 
 /// A cron line: 5 or 6 fields and an optional zone. Six tokens are read as six fields first,
@@ -238,13 +237,20 @@ fn cron_line(text: &str) -> Result<Cron, String> {
 }
 
 fn looks_like_zone(token: &str) -> bool {
-    token.starts_with(|c: char| c.is_ascii_uppercase() || c == '+' || c == '-')
+    (token.starts_with(|c: char| c.is_ascii_uppercase() || c == '+' || c == '-')
+        || token.contains('/'))
         && !token.contains(['*', ',', '#'])
 }
 
 fn with_zone(fields: &[&str], zone: &str) -> Result<Cron, String> {
-    if Zone::named(zone).is_none() {
-        return Err(format!("unknown time zone {zone:?} (expected an IANA name such as America/New_York, or an offset such as +05:30)"));
+    let known = zone.starts_with(|c: char| !c.is_ascii_lowercase()) && Zone::named(zone).is_some();
+    if !known {
+        let hint = match Zone::named(zone).and_then(|z| z.canonical_name().map(str::to_owned)) {
+            Some(name) => format!("zone names are case-sensitive: {name}"),
+            None => "expected an IANA name such as America/New_York, or an offset such as +05:30"
+                .to_owned(),
+        };
+        return Err(format!("unknown time zone {} ({hint})", cron::shown(zone)));
     }
     cron::parse_fields(fields, Some(zone))
 }

@@ -60,6 +60,11 @@ impl Zone {
         }
     }
 
+    /// The zone database's own spelling of this zone's name, if it has one.
+    pub fn canonical_name(&self) -> Option<&str> {
+        self.tz.iana_name()
+    }
+
     /// The segment holding the instant `at` (seconds since the Unix epoch).
     pub fn segment(&self, at: i64) -> Segment {
         let Ok(ts) = Timestamp::from_second(at) else {

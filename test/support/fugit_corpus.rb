@@ -179,7 +179,7 @@ module FugitCorpus
     "every 3 hours on the hour", "every minute on minute 5", "every hour on the minute",
     "every day at hour 5", "every day at hours 5 and 17", "every 90 seconds",
     "every 61 minutes", "every 25 hours", "every 1st and 15th of the month",
-    "every day at ten oh five", "*/90 * * * *", "0 */30 * * *", "5/1 * * * *",
+    "*/90 * * * *", "0 */30 * * *", "5/1 * * * *",
     "0 9 * * 1/2", "0 9 1-L/2 * *", "0 9 * * mon%1",
   ].freeze
 

@@ -1,0 +1,68 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+require_relative "support/cron_processes"
+require_relative "support/private_postgres"
+
+# The database goes away under running schedulers, and hosts' clocks disagree: still one row
+# per instant, none missing, nothing raised in the host process.
+class SchedulerFaultTest < Minitest::Test
+  FAKETIME = Dir["/usr/lib/*/faketime/libfaketime.so.1"].first
+
+  def setup
+    @postgres = PrivatePostgres.new
+  end
+
+  def teardown
+    @postgres.destroy
+  end
+
+  def test_a_database_restart_is_survived_and_the_missed_instants_caught_up_once
+    start_at = Time.now.to_i + 2
+    until_at = start_at + 14
+    children = Array.new(2) do
+      CronProcesses::Child.new(@postgres.url, entries: 10, graceful: 60, start_at: start_at, until: until_at + 0.5)
+    end
+    sleep 0.1 until Time.now.to_f > start_at + 3.2
+    @postgres.stop
+    sleep 6 # longer than the engine waits for a connection, so the outage is seen
+    @postgres.start
+    reports = children.map(&:finish)
+
+    reports.each do |report|
+      assert report["status"].success?, report["stderr"]
+      assert_equal 1, report["warnings"].count { |w| w.include?("database unavailable") }, report["warnings"].inspect
+      assert_equal 1, report["warnings"].count { |w| w.include?("available again") }, report["warnings"].inspect
+    end
+    instants = PG.connect(@postgres.url) { |conn| CronProcesses.instants(conn) }
+    assert_equal 10, instants.size
+    instants.each do |key, ats|
+      assert_empty (start_at + 1..until_at).to_a - ats, "#{key} is missing instants"
+      assert_equal ats.uniq, ats
+    end
+    assert_equal 0, CronProcesses.duplicate_key_lines(@postgres.log_path, 0)
+  end
+
+  def test_processes_whose_clocks_differ_by_seconds_still_write_one_row_per_instant
+    skip "libfaketime is not installed (Debian package faketime)" unless FAKETIME
+
+    start_at = Time.now.to_i + 2
+    until_at = start_at + 8
+    children = [nil, "+3s", "-2s"].map do |offset|
+      env = offset ? { "LD_PRELOAD" => FAKETIME, "FAKETIME" => offset, "FAKETIME_DONT_FAKE_MONOTONIC" => "1" } : {}
+      CronProcesses::Child.new(@postgres.url, env: env, entries: 10, start_at: start_at, until: until_at + 0.5)
+    end
+    reports = children.map(&:finish)
+
+    reports.each { |report| assert report["status"].success?, report["stderr"] }
+    skewed = reports.drop(1).map { |r| r["warnings"].grep(/clock differs/) }
+    assert(skewed.all?(&:any?), "skewed processes warn about their clocks: #{reports.map { |r| r["warnings"] }.inspect}")
+    assert_empty reports.first["warnings"].grep(/clock differs/)
+    instants = PG.connect(@postgres.url) { |conn| CronProcesses.instants(conn) }
+    instants.each do |key, ats|
+      assert_empty (start_at + 1..until_at).to_a - ats, "#{key} is missing instants"
+      assert_equal ats.uniq, ats
+    end
+    assert_equal 0, CronProcesses.duplicate_key_lines(@postgres.log_path, 0)
+  end
+end

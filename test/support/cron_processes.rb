@@ -1,0 +1,48 @@
+# frozen_string_literal: true
+
+require "json"
+require "tempfile"
+
+# Runs scheduler processes (test/support/cron_process.rb) and reads what they wrote.
+module CronProcesses
+  SCRIPT = File.expand_path("cron_process.rb", __dir__)
+
+  # A running scheduler process.
+  class Child
+    attr_reader :pid
+
+    def initialize(database_url, env: {}, **options)
+      args = options.flat_map { |name, value| ["--#{name.to_s.tr("_", "-")}", value.to_s] }
+      @out, @err = Tempfile.new("cron_out"), Tempfile.new("cron_err")
+      @pid = Process.spawn({ "DATABASE_URL" => database_url }.merge(env), RbConfig.ruby, SCRIPT, *args,
+                           out: @out.path, err: @err.path)
+    end
+
+    # Waits for the process; returns its report ({} when it did not get to write one).
+    def finish
+      _, status = Process.wait2(@pid)
+      lines = File.readlines(@out.path)
+      report = lines.map { |line| JSON.parse(line) }.find { |r| r.key?("claimed") } || {}
+      report.merge("status" => status, "stderr" => File.read(@err.path))
+    end
+
+    def kill9
+      Process.kill(:KILL, @pid)
+      Process.wait(@pid)
+    end
+  end
+
+  # Lines of a PostgreSQL log written after +offset+ that report a unique violation.
+  def self.duplicate_key_lines(log_path, offset)
+    File.open(log_path) do |log|
+      log.seek(offset)
+      log.each_line.count { |line| line.include?("duplicate key") }
+    end
+  end
+
+  # { cron_key => [cron_at as Unix seconds, …] } in good_jobs.
+  def self.instants(conn)
+    conn.exec("SELECT cron_key, extract(epoch FROM cron_at)::bigint AS at FROM good_jobs ORDER BY cron_key, cron_at")
+        .each_with_object(Hash.new { |h, k| h[k] = [] }) { |row, by_key| by_key[row["cron_key"]] << row["at"].to_i }
+  end
+end

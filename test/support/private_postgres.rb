@@ -1,0 +1,69 @@
+# frozen_string_literal: true
+
+require "tmpdir"
+require "fileutils"
+require "socket"
+require "pg"
+
+# A PostgreSQL server of a test's own, for tests that stop and restart the database under
+# running schedulers. As root, PostgreSQL's tools run as the postgres user.
+class PrivatePostgres
+  BIN = Dir["/usr/lib/postgresql/*/bin"].max_by { |dir| dir[%r{/(\d+)/bin\z}, 1].to_i }
+
+  attr_reader :port, :log_path
+
+  def initialize
+    @dir = Dir.mktmpdir("good_cron_private_pg")
+    FileUtils.chown("postgres", nil, @dir) if Process.uid.zero?
+    @log_path = File.join(@dir, "postgresql.log")
+    @port = free_port
+    run("#{BIN}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync")
+    File.write(File.join(data, "postgresql.auto.conf"), <<~CONF)
+      listen_addresses = '127.0.0.1'
+      port = #{@port}
+      unix_socket_directories = '#{@dir}'
+      fsync = off
+      log_min_messages = warning
+      log_min_error_statement = error
+    CONF
+    start
+    PG.connect(url) { |conn| conn.exec(File.read(File.expand_path("../../lib/good_cron/schema.sql", __dir__))) }
+  end
+
+  def url
+    "postgres://postgres@127.0.0.1:#{@port}/postgres"
+  end
+
+  def start
+    run("#{BIN}/pg_ctl", "-D", data, "-l", @log_path, "-w", "-t", "60", "start")
+  end
+
+  def stop
+    run("#{BIN}/pg_ctl", "-D", data, "-m", "fast", "-w", "-t", "60", "stop")
+  end
+
+  def destroy
+    stop if File.exist?(File.join(data, "postmaster.pid"))
+  ensure
+    FileUtils.rm_rf(@dir)
+  end
+
+  private
+
+  def data
+    File.join(@dir, "data")
+  end
+
+  def run(*command)
+    command = ["runuser", "-u", "postgres", "--", *command] if Process.uid.zero?
+    system(*command, chdir: "/", out: File::NULL, err: File.join(@dir, "tool.log")) or
+      raise "#{command.join(" ")} failed: #{File.read(File.join(@dir, "tool.log"))}"
+  end
+
+  def free_port
+    server = TCPServer.new("127.0.0.1", 0)
+    server.addr[1]
+  ensure
+    server&.close
+  end
+end
