@@ -512,3 +512,66 @@ impl Run {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(serialized_params: &str, wait_seconds: Option<f64>) -> Entry {
+        Entry::new(EntryConfig {
+            key: "report".into(),
+            cron: "every minute".into(),
+            job_class: "ReportJob".into(),
+            queue_name: "reports".into(),
+            priority: 5,
+            serialized_params: serialized_params.into(),
+            wait_seconds,
+            wait_until: None,
+            enabled_by_default: true,
+        })
+        .unwrap()
+    }
+
+    fn stamped(entry: &Entry) -> (Claim, serde_json::Value) {
+        let now = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456789Z")
+            .unwrap()
+            .to_utc();
+        let claim = entry.claim(1_767_323_040, now);
+        let params = serde_json::from_str(&claim.serialized_params).unwrap();
+        (claim, params)
+    }
+
+    #[test]
+    fn stamps_each_run_like_rails_6_1_serializes_it() {
+        let template = r#"{"job_class":"ReportJob","job_id":"x","provider_job_id":null,"queue_name":"reports","priority":5,"arguments":[1,{"_aj_symbol_keys":[]}],"executions":0,"locale":"en","enqueued_at":"2020-01-01T00:00:00Z"}"#;
+        let (claim, params) = stamped(&entry(template, None));
+        assert_eq!(params["job_id"], claim.id.to_string());
+        assert_eq!(params["enqueued_at"], "2026-01-02T03:04:05Z");
+        assert_eq!(
+            params["arguments"],
+            serde_json::json!([1, {"_aj_symbol_keys": []}])
+        );
+        assert!(params.get("scheduled_at").is_none());
+        assert_eq!(claim.cron_at.to_string(), "2026-01-02 03:04:00");
+        assert_eq!(claim.created_at, claim.scheduled_at);
+        assert_eq!((claim.queue_name.as_str(), claim.priority), ("reports", 5));
+    }
+
+    #[test]
+    fn keeps_rails_7_1_precision_and_moves_scheduled_at_by_wait() {
+        let template = r#"{"job_id":"x","enqueued_at":"2020-01-01T00:00:00.000000000Z","scheduled_at":"2020-01-01T00:00:00.000000000Z"}"#;
+        let (claim, params) = stamped(&entry(template, Some(30.0)));
+        assert_eq!(params["enqueued_at"], "2026-01-02T03:04:05.123456789Z");
+        assert_eq!(params["scheduled_at"], "2026-01-02T03:04:35.123456789Z");
+        assert_eq!((claim.scheduled_at - claim.created_at).num_seconds(), 30);
+    }
+
+    #[test]
+    fn every_run_gets_its_own_job_id() {
+        let e = entry(
+            r#"{"job_id":"x","enqueued_at":"2020-01-01T00:00:00Z"}"#,
+            None,
+        );
+        assert_ne!(stamped(&e).0.id, stamped(&e).0.id);
+    }
+}

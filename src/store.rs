@@ -96,7 +96,10 @@ pub struct Store {
 impl Store {
     /// Connects lazily: no connection is opened until the first query.
     pub fn new(database_url: &str) -> Result<Store, StoreError> {
-        let options = PgConnectOptions::from_str(database_url)?.application_name("good_cron");
+        // A hung server must not hang a tick (or `stop`) forever.
+        let options = PgConnectOptions::from_str(database_url)?
+            .application_name("good_cron")
+            .options([("statement_timeout", "30s")]);
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(2))

@@ -34,9 +34,14 @@ module CronProcesses
 
   # Lines of a PostgreSQL log written after +offset+ that report a unique violation.
   def self.duplicate_key_lines(log_path, offset)
+    log_lines(log_path, offset, "duplicate key")
+  end
+
+  # Lines of a PostgreSQL log written after +offset+ that contain +text+ (e.g. "ERROR:").
+  def self.log_lines(log_path, offset, text)
     File.open(log_path) do |log|
       log.seek(offset)
-      log.each_line.count { |line| line.include?("duplicate key") }
+      log.each_line.count { |line| line.include?(text) }
     end
   end
 
