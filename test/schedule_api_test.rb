@@ -43,14 +43,14 @@ class ScheduleApiTest < Minitest::Test
     s = parse("* * * * * *")
     before = Time.now
     n = s.next_at
-    p = s.previous_at
+    prev = s.previous_at
     after = Time.now
     assert_kind_of Time, n
-    assert_kind_of Time, p
+    assert_kind_of Time, prev
     assert_operator n, :>, before - 1
     assert_operator n, :<=, after + 1
-    assert_operator p, :<, after
-    assert_operator p, :>=, before - 2
+    assert_operator prev, :<, after
+    assert_operator prev, :>=, before - 2
     assert_equal 3, s.upcoming(3).size
     assert_operator s.upcoming(1).first, :<=, after + 1
   end
@@ -144,12 +144,12 @@ class ScheduleApiTest < Minitest::Test
       200.times do
         t = Time.at(rng.rand(946_684_800..2_524_608_000), rng.rand(1_000_000), :usec)
         n = s.next_at(t)
-        p = s.previous_at(t)
+        prev = s.previous_at(t)
         assert_operator n, :>, t, "#{str}: next_at(#{t.utc.iso8601(6)})"
-        assert_operator p, :<, t, "#{str}: previous_at(#{t.utc.iso8601(6)})"
+        assert_operator prev, :<, t, "#{str}: previous_at(#{t.utc.iso8601(6)})"
         assert_operator s.previous_at(n), :<=, t, "#{str}: previous_at(next_at(#{t.utc.iso8601(6)}))"
-        assert_operator s.next_at(p), :>=, Time.at(t.to_i), "#{str}: next_at(previous_at(#{t.utc.iso8601(6)}))"
-        assert_equal [], s.within((p + 1)...n).reject { |x| x.to_i == t.to_i }, "#{str}: no run strictly between"
+        assert_operator s.next_at(prev), :>=, Time.at(t.to_i), "#{str}: next_at(previous_at(#{t.utc.iso8601(6)}))"
+        assert_equal [], s.within((prev + 1)...n).reject { |x| x.to_i == t.to_i }, "#{str}: no run strictly between"
       end
     end
   end
@@ -213,6 +213,18 @@ class ScheduleApiTest < Minitest::Test
     expected = s.upcoming(500, from)
     threads = Array.new(4) { Thread.new { Array.new(20) { s.upcoming(500, from) } } }
     threads.each { |th| th.value.each { |runs| assert_equal expected, runs } }
+  end
+
+  # Fugit.parse (which GoodJob calls) tries cron, then duration, then natural language, then a
+  # point in time: what it reads as a duration or a time is not a schedule, here either.
+  def test_durations_and_points_in_time_are_not_schedules
+    ["7", "17", "1d", "30s", "2019-01-01 12:00"].each do |str|
+      refute_kind_of Fugit::Cron, Fugit.parse(str), str
+      assert_raises(GoodCron::InvalidSchedule, str.inspect) { parse(str) }
+    end
+    # Two numbers are natural language for fugit ("at 1 and 2"): hours.
+    assert_equal "0 1,2 * * *", Fugit.parse("1 2").to_cron_s
+    assert_equal "0 1,2 * * *", parse("1 2").to_cron
   end
 
   # --- intentional differences from fugit 1.5.2 ----------------------------------------------

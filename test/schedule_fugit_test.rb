@@ -8,8 +8,9 @@
 #
 # fugit is slow (0.05 to 30 ms per next_time), so its chains are computed in forked workers
 # (GOOD_CRON_FUGIT_WORKERS, default 2). Each (schedule, zone) pair takes its reference instants
-# in a fixed pseudo-random order: every pair gets its first MIN_REFS instants, then the pairs
-# get one more each in turns, cheapest first, until the budget is spent.
+# in a fixed pseudo-random order: every pair gets its first MIN_REFS instants (up to
+# MAX_REFS_UNTIL_COMPARABLE while all its steps so far touch a DST day), then the pairs get one
+# more each in turns, cheapest first, until the budget is spent.
 # GOOD_CRON_FUGIT_SECONDS (default 25) is the wall-clock budget of that phase; raise it for a
 # deeper run. The counts are printed and asserted.
 
@@ -27,8 +28,8 @@ class ScheduleFugitTest < Minitest::Test
   BUDGET = Float(ENV.fetch("GOOD_CRON_FUGIT_SECONDS", "25"))
   WORKERS = Integer(ENV.fetch("GOOD_CRON_FUGIT_WORKERS", "2"))
 
-  # A (schedule, process zone) pair. `zone` is nil for the schedules with a suffix, which run
-  # with ENV["TZ"] = FugitCorpus::PROCESS_ZONE_FOR_SUFFIXED (the suffix must win).
+  # A (schedule, process zone) pair. Schedules with a zone suffix run with
+  # ENV["TZ"] = FugitCorpus::PROCESS_ZONE_FOR_SUFFIXED (the suffix must win).
   Pair = Struct.new(:schedule, :process_zone, :group)
 
   class << self

@@ -73,8 +73,8 @@ class ScheduleInvalidTest < Minitest::Test
     ["every day at", ["at"]],
     ["every day at 25:00", ["5:00"]],
     ["every 0 minutes", ["step of 0"]],
-    ["every day at 5pm and 6:30pm", [/several|multiple|more than one|two different/i]],
-    ["every day at ten oh five", [/several|multiple|more than one|two different/i]],
+    ["every day at 5pm and 6:30pm", [/several|multiple|more than one|\d+ cron lines/i]],
+    ["every day at ten oh five", [/several|multiple|more than one|\d+ cron lines/i]],
     ["every day at 5pm\nevery day at 6pm", ["control character", "\\n"]],
     # huge numbers, unicode, control characters, huge input
     ["99999999999999999999 * * * *", ["minute", "99999999999999999999"]],
@@ -205,9 +205,9 @@ class ScheduleInvalidTest < Minitest::Test
         parsed += 1
         t = Time.at(rng.rand(0..4_102_444_800))
         n = sched.next_at(t)
-        p = sched.previous_at(t)
+        prev = sched.previous_at(t)
         raise "next_at(#{t}) = #{n.inspect} is not after it" if n && n <= t
-        raise "previous_at(#{t}) = #{p.inspect} is not before it" if p && p >= t
+        raise "previous_at(#{t}) = #{prev.inspect} is not before it" if prev && prev >= t
         sched.upcoming(3, t)
         sched.within(t..(t + 7200))
         sched.to_cron

@@ -8,7 +8,7 @@ GC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Debian packages the gem's build and tests need.
 GC_PACKAGES=(
   ruby ruby-dev libclang-dev make rake ruby-minitest postgresql
-  ruby-railties ruby-activerecord ruby-activejob ruby-pg ruby-fugit faketime
+  ruby-railties ruby-activerecord ruby-activejob ruby-pg ruby-fugit faketime puma
 )
 
 # One cargo target dir for every build and test (rake compile, clippy, the
@@ -63,6 +63,8 @@ gc_setup() {
 # A throwaway PostgreSQL, unless DATABASE_URL is set. Exports DATABASE_URL and
 # GOOD_CRON_PG_LOG; the server is stopped and its folder removed when the
 # calling shell exits, whatever the reason (gc_stop_postgres, via trap).
+# GC_PG_EXTRA_CONF, if set, holds more postgresql.conf lines for it (the
+# scheduler benchmark turns on track_commit_timestamp with it).
 
 GC_PG_DIR=""
 
@@ -129,6 +131,7 @@ full_page_writes = off
 log_min_messages = warning
 log_min_error_statement = error
 log_line_prefix = '%m [%p] %q%u@%d '
+${GC_PG_EXTRA_CONF:-}
 EOF
     if gc_pg_run "$bin/pg_ctl" -D "$GC_PG_DIR/data" -l "$GOOD_CRON_PG_LOG" -w -t 60 start >/dev/null; then
       export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"

@@ -71,6 +71,13 @@ impl Schedule {
         {
             return Err(error(format!("it contains the control character {bad:?}")));
         }
+        if text.bytes().all(|b| b.is_ascii_digit()) {
+            // fugit (and so GoodJob) reads a bare number as a duration in seconds.
+            return Err(error(format!(
+                "a number alone is a duration ({text} seconds) for fugit, not a schedule; \
+                 write \"every {text} seconds\" or a cron line such as \"0 {text} * * *\""
+            )));
+        }
         let cron_text = if text.starts_with('@') {
             expand_alias(text).map_err(error)?
         } else {
