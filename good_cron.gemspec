@@ -20,7 +20,7 @@ Gem::Specification.new do |spec|
   spec.files = Dir.chdir(__dir__) do
     Dir[
       "README.md", "LICENSE*", "Cargo.toml", "Cargo.lock", "build.rs",
-      "lib/**/*.{rb,sql}",
+      "lib/**/*.{rb,sql,erb}",
       "src/**/*.rs", "benches/**/*.rs", "tests/**/*.rs",
       "ext/good_cron/extconf.rb", "ext/good_cron/Cargo.toml", "ext/good_cron/build.rs",
       "ext/good_cron/src/**/*.rs"

@@ -9,16 +9,18 @@
 #   BENCH_N=10,200 BENCH_P=4 BENCH_SECONDS=5 bench/scheduler
 #
 # Each run: the processes boot, start together, run WARMUP seconds, then a window of SECONDS
-# instants is measured, and they run 1.5 s more so the last tick of the window finishes.
+# instants is measured, and they run 2 s more so the last tick of the window finishes.
 # Per (P, N), over the instants of the window:
 #   complete   instants with all N rows present / instants
-#   late       created_at - cron_at of the rows (when the winning process stamped the row)
+#   late       created_at - cron_at of the rows (created_at: the winning process's stamp,
+#              taken when it woke for the instant, before its INSERT)
 #   visible    commit time - cron_at (pg_xact_commit_timestamp, when track_commit_timestamp
 #              is on): when the job row could first be seen by an executor
 #   CPU        CPU seconds each scheduler process used during the window (mean, max)
-#   PG CPU     CPU seconds all PostgreSQL server processes used during the window
+#   PG CPU     CPU seconds the PostgreSQL server (all its processes) used during the window
 #   RSS        largest peak resident set of the processes
 #   errors     `ERROR` and `duplicate key` lines in the server log during the run
+#   other CPU  CPU seconds the rest of the machine used during the window (should be ~0)
 # Then idle: P = 4 processes × 200 hourly entries for SECONDS → CPU % of a core per process.
 
 require "json"
@@ -26,10 +28,15 @@ require "pg"
 require "etc"
 require_relative "../test/support/cron_processes"
 
+$stdout.sync = true
+
 SIZES = ENV.fetch("BENCH_N", "10,200,1000,5000").split(",").map { |n| Integer(n) }
 PROCESS_COUNTS = ENV.fetch("BENCH_P", "1,4").split(",").map { |p| Integer(p) }
 SECONDS = Integer(ENV.fetch("BENCH_SECONDS", "10"))
 WARMUP = Integer(ENV.fetch("BENCH_WARMUP", "2"))
+# A run during which other programs used more than a CPU second is tried again, this many
+# times at most; the least disturbed try is reported (its "other CPU s" shows how much).
+RETRIES = Integer(ENV.fetch("BENCH_RETRIES", "2"))
 IDLE_PROCESSES = 4
 IDLE_ENTRIES = 200
 
@@ -46,16 +53,29 @@ DB = connect
 DB.exec(File.read(File.expand_path("../lib/good_cron/schema.sql", __dir__)))
 COMMIT_TIMESTAMPS = DB.exec("SHOW track_commit_timestamp").getvalue(0, 0) == "on"
 
-# CPU seconds used so far by every PostgreSQL server process (this machine's, read from /proc).
-def postgres_cpu_seconds
-  Dir["/proc/[0-9]*/stat"].sum do |path|
-    fields = File.read(path).split(") ", 2)
-    next 0 unless fields[0].end_with?("(postgres")
+# The pid of the PostgreSQL server (postmaster) behind DATABASE_URL: the parent of our
+# backend; nil when the server is not on this machine.
+POSTMASTER = begin
+  File.read("/proc/#{DB.exec("SELECT pg_backend_pid()").getvalue(0, 0)}/stat").split(") ", 2)[1].split[1].to_i
+rescue Errno::ENOENT
+  nil
+end
 
-    fields[1].split[11, 2].sum(&:to_i) / Etc.sysconf(Etc::SC_CLK_TCK).to_f
+# CPU seconds used so far by that server: the postmaster, its live children (backends and
+# background processes), and its children that have exited (cutime/cstime).
+def postgres_cpu_seconds
+  return 0.0 unless POSTMASTER
+
+  ticks = Dir["/proc/[0-9]*/stat"].sum do |path|
+    fields = File.read(path).split(") ", 2)[1].split # fields[1] is the parent pid
+    if path == "/proc/#{POSTMASTER}/stat" then fields[11, 4].sum(&:to_i)
+    elsif fields[1].to_i == POSTMASTER then fields[11, 2].sum(&:to_i)
+    else 0
+    end
   rescue Errno::ENOENT, Errno::ESRCH
     0
   end
+  ticks / Etc.sysconf(Etc::SC_CLK_TCK).to_f
 end
 
 # CPU seconds this machine has spent busy (all cores, all processes), from /proc/stat.
@@ -68,8 +88,8 @@ def sleep_until(at)
   sleep(at - Time.now.to_f) if at > Time.now.to_f
 end
 
-# Runs +processes+ × +entries+ on +cron+; returns the window, the process reports and the
-# server's CPU and log lines during it.
+# Runs +processes+ × +entries+ on +cron+; returns the window, its row_stats, the process
+# reports, and the CPU used and the server log lines written during it.
 def run(processes:, entries:, cron:)
   DB.exec("TRUNCATE good_jobs")
   DB.exec("VACUUM ANALYZE good_jobs")
@@ -93,12 +113,20 @@ def run(processes:, entries:, cron:)
   reports = children.map(&:finish)
   failed = reports.reject { |r| r["status"].success? && r["measured_cpu_seconds"] }
   abort "a scheduler process failed:\n#{failed.map { |r| r["stderr"] }.join("\n")}" if failed.any?
-  other = machine_cpu - pg_cpu - reports.sum { |r| r["measured_cpu_seconds"] }
-  warn format("  warning: other programs used %.1f CPU s during the window; the numbers are disturbed", other) if other > 1
+  other_cpu = machine_cpu - pg_cpu - reports.sum { |r| r["measured_cpu_seconds"] }
+  warn format("  warning: other programs used %.1f CPU s during the window", other_cpu) if other_cpu > 1
 
-  { window: (window_start + 1)..window_end, reports: reports, pg_cpu: pg_cpu,
+  window = (window_start + 1)..window_end
+  { window: window, stats: row_stats(window, entries), reports: reports, pg_cpu: pg_cpu, other_cpu: other_cpu,
     errors: CronProcesses.log_lines(PG_LOG, log_offset, "ERROR:"),
     duplicate_keys: CronProcesses.duplicate_key_lines(PG_LOG, log_offset) }
+end
+
+# #run, again while other programs disturb it (see RETRIES); the least disturbed result.
+def least_disturbed_run(**options)
+  tries = [run(**options)]
+  tries << run(**options) while tries.last[:other_cpu] > 1 && tries.size <= RETRIES
+  tries.min_by { |result| result[:other_cpu] }
 end
 
 # Rows of the window: instants complete, lateness percentiles in ms (stamped and committed).
@@ -131,16 +159,17 @@ end
 puts "Scheduler benchmark: #{SECONDS} instants per run after #{WARMUP} s of warm-up; " \
      "#{Etc.nprocessors} cores; #{DB.exec("SHOW server_version").getvalue(0, 0)[/\A[\d.]+/]}"
 header = ["P", "N", "ticks complete", "late p50", "late p99", "visible p50", "visible p99", "visible max",
-          "CPU s / process (mean, max)", "PG CPU s", "max RSS", "ERROR lines", "duplicate key lines"]
+          "CPU s / process (mean, max)", "PG CPU s", "max RSS", "ERROR lines", "duplicate key lines", "other CPU s"]
 rows = PROCESS_COUNTS.product(SIZES).map do |processes, entries|
   $stderr.puts "P=#{processes} N=#{entries}..."
-  result = run(processes: processes, entries: entries, cron: "every second")
-  stats = row_stats(result[:window], entries)
+  result = least_disturbed_run(processes: processes, entries: entries, cron: "every second")
+  stats = result[:stats]
   cpu = result[:reports].map { |r| r["measured_cpu_seconds"] }
   [processes, entries, "#{stats["complete"].to_i}/#{result[:window].size}",
    ms(stats["late_p50"]), ms(stats["late_p99"]), ms(stats["visible_p50"]), ms(stats["visible_p99"]), ms(stats["visible_max"]),
-   format("%.2f, %.2f", cpu.sum / cpu.size, cpu.max), format("%.2f", result[:pg_cpu]),
-   "#{result[:reports].map { |r| r["max_rss_kb"] }.max / 1024} MB", result[:errors], result[:duplicate_keys]]
+   format("%.2f, %.2f", cpu.sum / cpu.size, cpu.max), POSTMASTER ? format("%.2f", result[:pg_cpu]) : "–",
+   "#{result[:reports].map { |r| r["max_rss_kb"] }.max / 1024} MB", result[:errors], result[:duplicate_keys],
+   format("%.1f", result[:other_cpu])]
 end
 
 puts
@@ -149,11 +178,11 @@ puts "|#{header.map { |h| h == "P" || h == "N" ? "--:" : "---:" }.join("|")}|"
 rows.each { |row| puts "| #{row.join(" | ")} |" }
 
 $stderr.puts "idle: P=#{IDLE_PROCESSES} N=#{IDLE_ENTRIES} hourly..."
-idle = run(processes: IDLE_PROCESSES, entries: IDLE_ENTRIES, cron: "@hourly")
+idle = least_disturbed_run(processes: IDLE_PROCESSES, entries: IDLE_ENTRIES, cron: "@hourly")
 idle_cpu = idle[:reports].map { |r| r["measured_cpu_seconds"] * 100.0 / SECONDS }
-idle_rows = DB.exec("SELECT count(*) FROM good_jobs").getvalue(0, 0)
+idle_rows = idle[:reports].sum { |r| r["claimed"] }
 puts
 puts "Idle: #{IDLE_PROCESSES} processes × #{IDLE_ENTRIES} hourly entries for #{SECONDS} s " \
      "(#{idle_rows} rows written): CPU per process #{format("%.2f", idle_cpu.sum / idle_cpu.size)} % of a core " \
      "(max #{format("%.2f", idle_cpu.max)} %), PostgreSQL #{format("%.2f", idle[:pg_cpu] * 100.0 / SECONDS)} %, " \
-     "#{idle[:errors]} ERROR lines."
+     "#{idle[:errors]} ERROR lines; other programs #{format("%.1f", idle[:other_cpu])} CPU s."

@@ -24,3 +24,5 @@ module GoodCron
     end
   end
 end
+
+require_relative "good_cron/railtie" if defined?(Rails::Railtie)

@@ -183,8 +183,7 @@ fn split_template(mut template: serde_json::Map<String, serde_json::Value>) -> V
     parts
 }
 
-/// A running scheduler. Dropping it without `stop` leaves the thread running until the
-/// process exits (which is what a forked child must do with its parent's).
+/// A running scheduler. Dropping it asks the thread to stop without waiting.
 pub struct Scheduler {
     shutdown: watch::Sender<bool>,
     finished: mpsc::Receiver<()>,
@@ -225,14 +224,13 @@ impl Scheduler {
                     store,
                     window,
                     events,
-                    shutdown: shutdown_rx,
                     heap: BinaryHeap::new(),
                     down_since: None,
                     outage: false,
                     backoff: Duration::ZERO,
                     skew_checked_at: None,
                 };
-                runtime.block_on(run.run(ready_tx));
+                runtime.block_on(run.run(ready_tx, shutdown_rx));
                 let _ = finished_tx.send(());
             })
             .map_err(|e| format!("cannot start the scheduler thread: {e}"))?;
@@ -275,7 +273,6 @@ struct Run {
     /// How far back a start claims missed instants (`cron_graceful_restart_period`).
     window: Option<i64>,
     events: mpsc::Sender<Event>,
-    shutdown: watch::Receiver<bool>,
     /// The next instant of every entry: one timer for all.
     heap: BinaryHeap<Reverse<(i64, usize)>>,
     /// Set while instants wait to be claimed (after a start or an outage): the first of them.
@@ -291,6 +288,19 @@ fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
+/// Sleeps until the wall clock reaches `at` (whole seconds).
+async fn sleep_until(at: i64) {
+    loop {
+        let wait = (DateTime::from_timestamp(at, 0).unwrap_or_default() - now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        if wait.is_zero() {
+            return;
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
 fn naive(at: i64) -> NaiveDateTime {
     DateTime::from_timestamp(at, 0)
         .unwrap_or_default()
@@ -302,7 +312,21 @@ impl Run {
         let _ = self.events.send(Event::Log { level, message });
     }
 
-    async fn run(&mut self, ready: mpsc::Sender<Result<(), String>>) {
+    /// Serves until asked to stop; whatever is in flight then (a sleep, a claim) is dropped,
+    /// so `stop` never waits on the database.
+    async fn run(
+        &mut self,
+        ready: mpsc::Sender<Result<(), String>>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        tokio::select! {
+            _ = self.serve(ready) => {}
+            _ = shutdown.changed() => {}
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.store.close()).await;
+    }
+
+    async fn serve(&mut self, ready: mpsc::Sender<Result<(), String>>) {
         let started = now().timestamp();
         match self.store.check_schema().await {
             Ok(()) => {}
@@ -320,36 +344,16 @@ impl Run {
         if let Some(from) = catch_up_from {
             self.down_since = Some(self.down_since.map_or(from, |d| d.min(from)));
         }
-        while !*self.shutdown.borrow() {
+        loop {
             if self.down_since.is_some() {
                 self.recover().await;
                 continue;
             }
             let Some(&Reverse((at, _))) = self.heap.peek() else {
-                let _ = self.shutdown.changed().await;
-                break;
+                return std::future::pending().await;
             };
-            if !self.sleep_until(at).await {
-                break;
-            }
+            sleep_until(at).await;
             self.tick().await;
-        }
-        self.store.close().await;
-    }
-
-    /// Sleeps until the wall clock reaches `at` (whole seconds); false if asked to stop.
-    async fn sleep_until(&mut self, at: i64) -> bool {
-        loop {
-            let wait = (DateTime::from_timestamp(at, 0).unwrap_or_default() - now())
-                .to_std()
-                .unwrap_or(Duration::ZERO);
-            if wait.is_zero() {
-                return true;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = self.shutdown.changed() => return false,
-            }
         }
     }
 
@@ -437,12 +441,7 @@ impl Run {
     /// Claims missed instants (oldest first, within the window) once the database answers,
     /// retrying with backoff until it does, then resumes from now.
     async fn recover(&mut self) {
-        if !self.backoff.is_zero() {
-            tokio::select! {
-                _ = tokio::time::sleep(self.backoff) => {}
-                _ = self.shutdown.changed() => return,
-            }
-        }
+        tokio::time::sleep(self.backoff).await;
         let Some(since) = self.down_since else { return };
         let stamp = now();
         let from = since.max(stamp.timestamp() - self.window.unwrap_or(DEFAULT_OUTAGE_WINDOW));

@@ -4,6 +4,8 @@ require_relative "test_helper"
 require "active_job"
 require "json"
 require "socket"
+require "tempfile"
+require "time"
 
 # GoodCron::Scheduler, the API a host app uses, against a real PostgreSQL: its lifecycle
 # (and that it leaves nothing running), the rows it writes, GoodJob's enable/disable
@@ -411,14 +413,25 @@ class SchedulerTest < Minitest::Test
 
   # --- fork --------------------------------------------------------------------------------
 
+  # As in Puma's cluster mode: the parent runs an engine, a forked child starts its own, works,
+  # stops, garbage-collects what it forgot of the parent's engine, and exits.
   def test_a_forked_child_starts_its_own_engine_and_the_parent_keeps_running
+    # An engine that ran and stopped before: its thread's stack goes to glibc's stack cache,
+    # so the threads the child creates reuse the stacks of threads that did not survive the
+    # fork (which exposes any use, in the child, of the parent's engine memory).
+    earlier = scheduler({ earlier: every_second })
+    assert earlier.start
+    assert earlier.stop(5)
+
     scheduler = scheduler({ forked: every_second })
     assert scheduler.start
     assert wait_for(3) { rows("forked").any? }
 
     reader, writer = IO.pipe
+    child_stderr = Tempfile.new("good_cron_fork")
     pid = fork do
       reader.close
+      $stderr.reopen(child_stderr.path, "w")
       report = begin
         result = { "inherited_engine_threads" => os_threads, "running_before" => scheduler.running? }
         result["started"] = scheduler.start
@@ -430,7 +443,7 @@ class SchedulerTest < Minitest::Test
         result["engine_threads_after"] = os_threads
         GC.start # frees what the child forgot of its parent's engine
         result
-      rescue Exception => e # rubocop:disable Lint/RescueException
+      rescue Exception => e
         { "error" => "#{e.class}: #{e.message}\n#{e.backtrace.first(5).join("\n")}" }
       end
       writer.write(JSON.generate(report))
@@ -445,10 +458,11 @@ class SchedulerTest < Minitest::Test
       flunk "the forked child hung"
     end
     child_exited_at = Time.now.to_f
-    report = JSON.parse(reader.read)
+    output = reader.read
     reader.close
-
-    assert status.exited? && status.exitstatus.zero?, "the child exits 0: #{status.inspect}"
+    crash = File.read(child_stderr.path).lines.grep_v(/^\s*$/).first(3).join
+    assert status.exited? && status.exitstatus.zero?, "the child exits 0: #{status.inspect}\n#{crash}"
+    report = JSON.parse(output)
     assert_nil report["error"]
     assert_equal 0, report["inherited_engine_threads"], "the parent's engine thread does not exist in the child"
     assert_equal false, report["running_before"], "the child does not think the parent's engine is its own"

@@ -68,7 +68,7 @@ module GoodCron
         priority: job.priority || 0,
         serialized_params: JSON.generate(params),
         wait_seconds: @set[:wait]&.to_f,
-        wait_until: @set[:wait_until]&.to_f,
+        wait_until: @set[:wait_until]&.to_time&.to_f,
         enabled_by_default: enabled_by_default,
       }
     end

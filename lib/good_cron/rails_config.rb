@@ -2,7 +2,6 @@
 
 require "erb"
 require "json"
-require "uri"
 
 module GoodCron
   # GoodJob's cron settings, read the way GoodJob 4.x reads them
@@ -74,8 +73,10 @@ module GoodCron
         authority = host.include?(":") ? "[#{host}]" : host # an IPv6 address: [::1]
         authority += ":#{config[:port]}" if config[:port].to_s != ""
       end
-      query = params.empty? ? "" : "?#{URI.encode_www_form(params)}"
-      "postgres://#{authority}/#{ERB::Util.url_encode((config[:database] || config[:dbname]).to_s)}#{query}"
+      # %20, never "+", for a space: libpq does not read "+" as one.
+      query = params.map { |key, value| "#{key}=#{ERB::Util.url_encode(value.to_s)}" }.join("&")
+      database = ERB::Util.url_encode((config[:database] || config[:dbname]).to_s)
+      "postgres://#{authority}/#{database}#{"?#{query}" unless query.empty?}"
     end
 
     private

@@ -8,13 +8,30 @@ use good_cron_engine::config::SchedulerConfig;
 use good_cron_engine::scheduler::{Event, Level, Scheduler};
 use good_cron_engine::store::{Store, StoreError};
 use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Value};
+use std::mem::ManuallyDrop;
 use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
 #[magnus::wrap(class = "GoodCron::NativeScheduler", free_immediately, size)]
 struct NativeScheduler {
+    /// The process that started the engine. A forked child inherits this object but not the
+    /// engine's thread, whose locks and wakers may be left mid-use: the child never drops it.
+    pid: u32,
+    engine: ManuallyDrop<Engine>,
+}
+
+struct Engine {
     scheduler: Mutex<Scheduler>,
     events: Mutex<mpsc::Receiver<Event>>,
+}
+
+impl Drop for NativeScheduler {
+    fn drop(&mut self) {
+        if std::process::id() == self.pid {
+            // SAFETY: dropped once, here, and never used again.
+            unsafe { ManuallyDrop::drop(&mut self.engine) }
+        }
+    }
 }
 
 fn seconds(timeout: Option<f64>) -> Option<Duration> {
@@ -32,9 +49,13 @@ impl NativeScheduler {
         let (sender, events) = mpsc::channel();
         let scheduler = without_gvl(|| Scheduler::start(config, sender))
             .map_err(|message| Error::new(ruby.get_inner(&SCHEMA_ERROR), message))?;
-        Ok(NativeScheduler {
+        let engine = Engine {
             scheduler: Mutex::new(scheduler),
             events: Mutex::new(events),
+        };
+        Ok(NativeScheduler {
+            pid: std::process::id(),
+            engine: ManuallyDrop::new(engine),
         })
     }
 
@@ -42,7 +63,8 @@ impl NativeScheduler {
     fn stop(&self, timeout: Option<f64>) -> bool {
         let timeout = seconds(timeout);
         without_gvl(|| {
-            self.scheduler
+            self.engine
+                .scheduler
                 .lock()
                 .map(|mut s| s.stop(timeout))
                 .unwrap_or(true)
@@ -50,7 +72,8 @@ impl NativeScheduler {
     }
 
     fn is_running(&self) -> bool {
-        self.scheduler
+        self.engine
+            .scheduler
             .lock()
             .map(|mut s| s.is_running())
             .unwrap_or(false)
@@ -61,7 +84,7 @@ impl NativeScheduler {
     /// and every event was taken.
     fn next_event(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
         let timeout = seconds(Some(timeout)).unwrap_or_default();
-        let received = without_gvl(|| match rb_self.events.lock() {
+        let received = without_gvl(|| match rb_self.engine.events.lock() {
             Ok(events) => events.recv_timeout(timeout),
             Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
         });

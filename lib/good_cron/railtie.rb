@@ -1,0 +1,143 @@
+# frozen_string_literal: true
+
+require_relative "rails_config"
+
+module GoodCron
+  # Runs good_cron in a Rails app from GoodJob's cron configuration (`config.good_job`'s
+  # enable_cron, cron and cron_graceful_restart_period, or GOOD_JOB_ENABLE_CRON, GOOD_JOB_CRON
+  # and GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD), on the app's ActiveRecord database:
+  #
+  # - after initialization it starts the scheduler in server processes (`rails server`, a Rack
+  #   server loading config.ru, GoodJob's `good_job start`), or wherever GOOD_CRON_START=1;
+  # - a forked child (a Puma cluster worker) or a daemonized process starts its own;
+  # - at exit it stops the scheduler;
+  # - GoodJob's own cron manager is switched off, so cron runs once, here.
+  class Railtie < ::Rails::Railtie
+    # Seconds to wait at exit for the scheduler to stop.
+    STOP_TIMEOUT = 10
+    # Stack frames that show a Rack server is booting the app (GoodJob's in_webserver? test).
+    SERVER_FRAMES = %r{config\.ru|/rack/handler/|puma/request}.freeze
+
+    config.good_cron = ActiveSupport::OrderedOptions.new
+    # GoodJob's engine defines config.good_job; without GoodJob, define it here so that
+    # `config.good_job.cron = {…}` works the same in application.rb.
+    config.good_job = ActiveSupport::OrderedOptions.new unless config.respond_to?(:good_job)
+
+    # In an initializer, not at require time: GoodJob may be required after good_cron.
+    initializer "good_cron.replace_good_job_cron" do
+      ::GoodJob::Configuration.prepend(GoodJobCronOff) if defined?(::GoodJob::Configuration)
+    end
+
+    config.after_initialize { Railtie.boot }
+
+    # GoodJob 4.x starts its CronManager only when its configuration says enable_cron?
+    # (GoodJob::Capsule#start, the CLI). Both names, since enable_cron? is an alias.
+    module GoodJobCronOff
+      def enable_cron
+        false
+      end
+
+      def enable_cron?
+        false
+      end
+    end
+
+    # The scheduler's threads and connections do not survive fork, so every child forked from
+    # a process that runs the scheduler starts its own (Scheduler#start sees the new pid).
+    # Process._fork sees Kernel#fork, Process.fork and IO.popen("-"): Puma's cluster workers,
+    # Unicorn's, Passenger's smart spawning. Process.daemon (`rails server -d`) forks without it.
+    module ForkHook
+      def _fork
+        pid = super
+        Railtie.restart_after_fork if pid.zero?
+        pid
+      end
+
+      def daemon(*)
+        result = super
+        Railtie.restart_after_fork
+        result
+      end
+    end
+
+    class << self
+      # The running scheduler, or nil in processes where good_cron does not run.
+      attr_reader :scheduler
+
+      def boot
+        settings = RailsConfig.new(::Rails.application.config.good_job)
+        unless start_here? && settings.enable_cron?
+          logger.debug { "good_cron: the cron scheduler does not run in this process" }
+          return
+        end
+
+        @scheduler = Scheduler.new(settings.cron, database_url: database_url, logger: logger,
+                                                  graceful_restart_period: settings.graceful_restart_period)
+        @scheduler.start
+        ::Process.singleton_class.prepend(ForkHook)
+        at_exit { stop }
+        logger.info "good_cron: cron scheduler started with #{settings.cron.size} entries (pid #{::Process.pid})"
+      end
+
+      def restart_after_fork
+        return unless @scheduler
+
+        @scheduler.start
+        logger.info "good_cron: cron scheduler restarted after fork (pid #{::Process.pid})"
+      rescue StandardError => e
+        logger.error "good_cron: the cron scheduler could not restart after fork: #{e.class}: #{e.message}"
+      end
+
+      def stop(timeout = STOP_TIMEOUT)
+        scheduler = @scheduler or return
+        @scheduler = nil
+        running = scheduler.running?
+        if !scheduler.stop(timeout)
+          logger.warn "good_cron: the cron scheduler did not stop within #{timeout} s (pid #{::Process.pid})"
+        elsif running
+          logger.info "good_cron: cron scheduler stopped (pid #{::Process.pid})"
+        end
+      end
+
+      # GOOD_CRON_START=1 or 0 decides; otherwise only a server process runs the scheduler,
+      # detected as GoodJob's in_webserver? does (Rails::Server, or config.ru or a Rack handler
+      # on the stack), plus GoodJob's own worker. Consoles, runners and rake tasks do not.
+      def start_here?
+        case ENV["GOOD_CRON_START"].to_s.strip.downcase
+        when "1", "true", "yes" then true
+        when "0", "false", "no" then false
+        else
+          ::Rails.const_defined?(:Server, false) || good_job_cli? || caller.any?(SERVER_FRAMES)
+        end
+      end
+
+      # `config.good_cron.database_url`, else the app's ActiveRecord database (which already
+      # reflects DATABASE_URL), else GoodCron.database_url (DATABASE_URL).
+      def database_url
+        ::Rails.application.config.good_cron.database_url.presence || active_record_url || GoodCron.database_url
+      end
+
+      private
+
+      # `good_job start` is where GoodJob's external mode runs cron.
+      def good_job_cli?
+        defined?(::GoodJob::CLI) && ::GoodJob::CLI.respond_to?(:within_exe?) && ::GoodJob::CLI.within_exe?
+      end
+
+      def active_record_url
+        return unless defined?(::ActiveRecord::Base)
+
+        db_config = ::ActiveRecord::Base.connection_db_config
+        RailsConfig.postgres_url(db_config.configuration_hash) or
+          raise ConfigurationError.new(["good_cron needs PostgreSQL, but the app's database uses #{db_config.adapter}: " \
+                                        "set config.good_cron.database_url"])
+      rescue ::ActiveRecord::ConnectionNotEstablished
+        nil
+      end
+
+      def logger
+        ::Rails.logger || GoodCron.logger
+      end
+    end
+  end
+end

@@ -1,0 +1,129 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+require "active_support"
+require "active_support/ordered_options"
+require "active_support/core_ext/integer/time"
+require "good_cron/rails_config"
+require "pg"
+
+# GoodJob's cron settings as the Railtie reads them, with GoodJob 4.x's precedence
+# (config.good_job first, then GOOD_JOB_* variables, joined by `||`), and the PostgreSQL URL
+# built from an ActiveRecord configuration. No Rails app and no database needed.
+class RailsConfigTest < Minitest::Test
+  CRON = { sync: { cron: "every minute", class: "SyncJob" } }.freeze
+  ENV_CRON = { "from_env" => { "cron" => "every hour", "class" => "EnvJob", "set" => { "queue" => "q" } } }.freeze
+
+  def config(good_job, env = {})
+    GoodCron::RailsConfig.new(good_job, env)
+  end
+
+  def test_enable_cron_from_the_config_needs_entries
+    assert config(enable_cron: true, cron: CRON).enable_cron?
+    refute config(enable_cron: true, cron: {}).enable_cron?
+    refute config(enable_cron: true).enable_cron?
+    refute config(cron: CRON).enable_cron?, "GoodJob's default is off"
+    refute config(nil).enable_cron?
+  end
+
+  def test_enable_cron_from_good_job_enable_cron
+    assert config({ cron: CRON }, "GOOD_JOB_ENABLE_CRON" => "true").enable_cron?
+    assert config({ cron: CRON }, "GOOD_JOB_ENABLE_CRON" => "1").enable_cron?
+    %w[false 0 f off FALSE OFF].each do |value|
+      refute config({ cron: CRON }, "GOOD_JOB_ENABLE_CRON" => value).enable_cron?, value
+    end
+    refute config({ cron: CRON }, "GOOD_JOB_ENABLE_CRON" => "").enable_cron?
+  end
+
+  # GoodJob joins the two with `||`: a false in the config falls through to the variable, a
+  # true in the config wins over GOOD_JOB_ENABLE_CRON=false.
+  def test_enable_cron_precedence_is_good_jobs
+    assert config({ enable_cron: false, cron: CRON }, "GOOD_JOB_ENABLE_CRON" => "true").enable_cron?
+    assert config({ enable_cron: true, cron: CRON }, "GOOD_JOB_ENABLE_CRON" => "false").enable_cron?
+    refute config({ enable_cron: "false", cron: CRON }).enable_cron?
+    refute config({ enable_cron: :off, cron: CRON }).enable_cron?
+  end
+
+  def test_reads_ordered_options_and_string_keys
+    options = ActiveSupport::OrderedOptions.new
+    options.enable_cron = true
+    options.cron = CRON
+    assert config(options).enable_cron?
+    assert_equal CRON, config(options).cron
+    assert config("enable_cron" => true, "cron" => CRON).enable_cron?
+  end
+
+  def test_cron_from_the_config_wins_over_good_job_cron
+    env = { "GOOD_JOB_CRON" => JSON.generate(ENV_CRON) }
+    assert_equal CRON, config({ cron: CRON }, env).cron
+    # GoodJob's engine presets `cron = {}`, which blocks the variable in GoodJob too.
+    assert_equal({}, config({ cron: {} }, env).cron)
+  end
+
+  def test_cron_from_good_job_cron_has_symbol_keys
+    cron = config({ enable_cron: true }, "GOOD_JOB_CRON" => JSON.generate(ENV_CRON))
+    assert_equal({ from_env: { cron: "every hour", class: "EnvJob", set: { queue: "q" } } }, cron.cron)
+    assert cron.enable_cron?
+    assert_equal({}, config({}, "GOOD_JOB_CRON" => "  ").cron)
+  end
+
+  def test_bad_good_job_cron_json_is_a_configuration_error
+    error = assert_raises(GoodCron::ConfigurationError) { config({}, "GOOD_JOB_CRON" => "{nope").cron }
+    assert_match(/GOOD_JOB_CRON is not valid JSON/, error.message)
+  end
+
+  def test_graceful_restart_period
+    assert_nil config({}).graceful_restart_period
+    assert_equal 300.0, config(cron_graceful_restart_period: 5.minutes).graceful_restart_period
+    assert_equal 90.0, config(cron_graceful_restart_period: 90).graceful_restart_period
+    env = { "GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD" => "120" }
+    assert_equal 120.0, config({}, env).graceful_restart_period
+    assert_equal 60.0, config({ cron_graceful_restart_period: 60 }, env).graceful_restart_period
+    assert_nil config({}, "GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD" => "").graceful_restart_period
+    error = assert_raises(GoodCron::ConfigurationError) { config(cron_graceful_restart_period: "soon").graceful_restart_period }
+    assert_match(/cron_graceful_restart_period must be a number of seconds or a Duration, got "soon"/, error.message)
+  end
+
+  def test_postgres_url_keeps_a_url
+    url = "postgres://me@db.example:5433/app?sslmode=require"
+    assert_equal url, GoodCron::RailsConfig.postgres_url(adapter: "postgresql", url: url)
+  end
+
+  # Each URL is read back by libpq (PG::Connection.conninfo_parse): every part arrives intact.
+  def test_postgres_url_from_parts_escapes_what_needs_it
+    url = GoodCron::RailsConfig.postgres_url(
+      "adapter" => "postgresql", "host" => "db.example", "port" => 5433, "username" => "me@corp",
+      "password" => "p@ss/w:rd ?&=+%", "database" => "app db", "sslmode" => "require", "pool" => 5
+    )
+    assert_equal "postgres://db.example:5433/app%20db?user=me%40corp&password=p%40ss%2Fw%3Ard%20%3F%26%3D%2B%25&sslmode=require", url
+    assert_equal({ "host" => "db.example", "port" => "5433", "user" => "me@corp", "password" => "p@ss/w:rd ?&=+%",
+                   "dbname" => "app db", "sslmode" => "require" }, libpq(url))
+  end
+
+  def test_postgres_url_with_a_socket_directory_or_no_host
+    url = GoodCron::RailsConfig.postgres_url(adapter: "postgresql", host: "/var/run/postgresql", port: 5433,
+                                             username: "me", database: "app")
+    assert_equal "postgres:///app?host=%2Fvar%2Frun%2Fpostgresql&port=5433&user=me", url
+    assert_equal({ "host" => "/var/run/postgresql", "port" => "5433", "user" => "me", "dbname" => "app" }, libpq(url))
+
+    assert_equal "postgres:///app", GoodCron::RailsConfig.postgres_url(adapter: "postgis", database: "app")
+    # libpq's own key names, which ActiveRecord passes through.
+    assert_equal "postgres:///app?user=me", GoodCron::RailsConfig.postgres_url(user: "me", dbname: "app")
+  end
+
+  def test_postgres_url_with_an_ipv6_host
+    url = GoodCron::RailsConfig.postgres_url(adapter: "postgresql", host: "::1", port: 5432, database: "app")
+    assert_equal "postgres://[::1]:5432/app", url
+    assert_equal "::1", libpq(url)["host"]
+  end
+
+  def test_postgres_url_is_nil_for_other_databases
+    assert_nil GoodCron::RailsConfig.postgres_url(adapter: "sqlite3", database: "db/production.sqlite3")
+  end
+
+  private
+
+  def libpq(url)
+    PG::Connection.conninfo_parse(url).to_h { |option| [option[:keyword], option[:val]] }.compact
+  end
+end
