@@ -191,6 +191,29 @@ class SchedulerTest < Minitest::Test
     assert_empty Thread.list - threads_before
   end
 
+  # `stop` returning true means the engine is gone, not about to go: checked right after each
+  # of many quick start/stop cycles (and failed starts), where a thread still winding down
+  # (closing its pool, dropping its runtime) would show.
+  def test_nothing_of_the_engine_is_left_the_moment_stop_or_a_failed_start_returns
+    scheduler = scheduler({ tick: every_second })
+    engine_before = os_threads
+    left = 50.times.count do
+      scheduler.start
+      scheduler.stop(5)
+      (os_threads > engine_before).tap { wait_for(1) { os_threads == engine_before } }
+    end
+    assert_equal 0, left, "cycles in which the engine thread outlived stop"
+
+    with_scratch_database("good_cron_test_scheduler_cycles") do |url|
+      failing = scheduler({ tick: every_second }, database_url: url)
+      left = 50.times.count do
+        assert_raises(GoodCron::SchemaError) { failing.start }
+        (os_threads > engine_before).tap { wait_for(1) { os_threads == engine_before } }
+      end
+      assert_equal 0, left, "failed starts after which the engine thread was still there"
+    end
+  end
+
   def test_a_stopped_scheduler_starts_again
     scheduler = scheduler({ tick: every_second })
     assert scheduler.start
@@ -349,7 +372,7 @@ class SchedulerTest < Minitest::Test
       assert_includes error.message, "good_jobs"
       assert_match(/missing/, error.message)
       refute scheduler.running?
-      assert wait_for(1) { os_threads == engine_before }, "a failed start leaves no engine thread"
+      assert_equal engine_before, os_threads, "a failed start leaves no engine thread"
       assert_equal true, scheduler.stop(1)
     end
   end
