@@ -187,6 +187,8 @@ fn split_template(mut template: serde_json::Map<String, serde_json::Value>) -> V
 pub struct Scheduler {
     shutdown: watch::Sender<bool>,
     finished: mpsc::Receiver<()>,
+    /// Joined once the thread has said it finished, so nothing is left when `stop` returns.
+    thread: Option<std::thread::JoinHandle<()>>,
     running: bool,
 }
 
@@ -216,7 +218,7 @@ impl Scheduler {
             let _context = runtime.enter();
             Store::new(&config.database_url).map_err(|e| format!("database_url: {e}"))?
         };
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("good_cron-scheduler".into())
             .spawn(move || {
                 let mut run = Run {
@@ -231,14 +233,21 @@ impl Scheduler {
                     skew_checked_at: None,
                 };
                 runtime.block_on(run.run(ready_tx, shutdown_rx));
+                // The pool and the runtime go before the thread says it has finished.
+                drop(run);
+                drop(runtime);
                 let _ = finished_tx.send(());
             })
             .map_err(|e| format!("cannot start the scheduler thread: {e}"))?;
         match ready.recv() {
-            Ok(Err(message)) => Err(message),
+            Ok(Err(message)) => {
+                let _ = thread.join();
+                Err(message)
+            }
             _ => Ok(Scheduler {
                 shutdown,
                 finished,
+                thread: Some(thread),
                 running: true,
             }),
         }
@@ -254,6 +263,10 @@ impl Scheduler {
         } || !self.running;
         if stopped {
             self.running = false;
+            // It has sent its last message: joining waits only for the thread to exit.
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
         }
         stopped
     }

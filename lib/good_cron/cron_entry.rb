@@ -21,7 +21,7 @@ module GoodCron
       problems = []
       entries = cron_hash.each_pair.filter_map do |key, options|
         if (earlier = seen[key.to_s])
-          problems << "#{key.inspect}: duplicate key: #{earlier.inspect} and #{key.inspect} name the same entry"
+          problems << "#{key}: duplicate key: #{earlier.inspect} and #{key.inspect} name the same entry"
           next
         end
         seen[key.to_s] = key
