@@ -19,13 +19,15 @@ Gem::Specification.new do |spec|
 
   spec.files = Dir.chdir(__dir__) do
     Dir[
-      "README.md", "LICENSE*", "Cargo.toml", "Cargo.lock", "build.rs",
+      "README.md", "LICENSE*", "Cargo.toml", "Cargo.lock", "build.rs", "exe/*",
       "lib/**/*.{rb,sql,erb}",
       "src/**/*.rs", "benches/**/*.rs", "tests/**/*.rs",
       "ext/good_cron/extconf.rb", "ext/good_cron/Cargo.toml", "ext/good_cron/build.rs",
       "ext/good_cron/src/**/*.rs"
     ]
   end
+  spec.bindir = "exe"
+  spec.executables = ["good_cron"]
   spec.require_paths = ["lib"]
   spec.extensions = ["ext/good_cron/extconf.rb"]
 end

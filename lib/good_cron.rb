@@ -13,6 +13,9 @@ module GoodCron
 
   class << self
     attr_writer :logger, :database_url
+    # The app's scheduler, which the methods below act through: the first one started in
+    # this process (in Rails, the Railtie's), or one assigned here (e.g. in a console).
+    attr_accessor :scheduler
 
     def logger
       @logger ||= Logger.new($stderr, progname: "good_cron", level: Logger::INFO)
@@ -21,6 +24,32 @@ module GoodCron
     # The database the scheduler uses unless told otherwise: DATABASE_URL.
     def database_url
       @database_url || ENV.fetch("DATABASE_URL", nil)
+    end
+
+    # Enqueues a manual run of +key+ now (it cannot collide with a scheduled run).
+    def enqueue_now(key)
+      scheduler!.enqueue_now(key)
+    end
+
+    # Turns +key+ off or on for every process, within a second, through GoodJob's
+    # good_job_settings rows (so GoodJob's dashboard agrees).
+    def disable(key)
+      scheduler!.disable(key)
+    end
+
+    def enable(key)
+      scheduler!.enable(key)
+    end
+
+    # Each entry's schedule, next run, last run and enabled state.
+    def entries
+      scheduler!.entries
+    end
+
+    private
+
+    def scheduler!
+      scheduler or raise Error, "no good_cron scheduler in this process: start one, or set GoodCron.scheduler"
     end
   end
 end

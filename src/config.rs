@@ -2,13 +2,20 @@
 
 use serde::Deserialize;
 
-/// One cron entry, validated, with the ActiveJob hash of its job built once by ActiveJob.
+/// How an entry's runs are enqueued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Enqueue {
+    /// The engine inserts the `good_jobs` row itself: one statement per instant.
+    GoodJobs,
+    /// The engine claims the instant in the `good_cron_claims` ledger and the winning process
+    /// enqueues through ActiveJob in Ruby (Procs, enqueue callbacks, other backends).
+    ActiveJob,
+}
+
+/// The row of a direct (`good_jobs`) entry, with its ActiveJob hash built once by ActiveJob.
 #[derive(Clone, Debug, Deserialize)]
-pub struct EntryConfig {
-    /// The entry's name in the cron hash, stored as `cron_key`.
-    pub key: String,
-    /// The schedule text (`cron:`).
-    pub cron: String,
+pub struct JobTemplate {
     pub job_class: String,
     pub queue_name: String,
     pub priority: i32,
@@ -20,12 +27,24 @@ pub struct EntryConfig {
     /// `set: { wait_until: }`, as Unix seconds.
     #[serde(default)]
     pub wait_until: Option<f64>,
-    #[serde(default = "enabled")]
-    pub enabled_by_default: bool,
 }
 
-fn enabled() -> bool {
-    true
+/// One cron entry, validated by the Ruby side.
+#[derive(Clone, Debug, Deserialize)]
+pub struct EntryConfig {
+    /// The entry's name in the cron hash, stored as `cron_key`.
+    pub key: String,
+    /// The schedule text (`cron:`); `None` when a Proc picks each next instant, which the
+    /// Ruby side then sends.
+    #[serde(default)]
+    pub cron: Option<String>,
+    pub enqueue: Enqueue,
+    /// The row to insert, for `Enqueue::GoodJobs`.
+    #[serde(default)]
+    pub job: Option<JobTemplate>,
+    /// `None` when a Proc decides, in Ruby, at enqueue time.
+    #[serde(default)]
+    pub enabled_by_default: Option<bool>,
 }
 
 /// Everything one scheduler needs.
@@ -37,4 +56,8 @@ pub struct SchedulerConfig {
     /// of a database outage, claims missed instants.
     #[serde(default)]
     pub graceful_restart_period: Option<f64>,
+    /// Seconds after which a ledger claim that was never enqueued (its process died) is taken
+    /// over by another process.
+    #[serde(default)]
+    pub claim_timeout: Option<f64>,
 }

@@ -1,4 +1,4 @@
-//! All the SQL of the engine, against GoodJob's tables.
+//! All the SQL of the engine, against GoodJob's tables and good_cron's claim ledger.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -7,12 +7,13 @@ use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// One run to claim: the row GoodJob would write for a cron entry at `cron_at`.
+/// One run to claim: the row GoodJob would write for a cron entry at `cron_at` (`None` for a
+/// manual run, which never collides with a scheduled one).
 #[derive(Clone, Debug)]
 pub struct Claim {
     pub id: Uuid,
     pub cron_key: String,
-    pub cron_at: NaiveDateTime,
+    pub cron_at: Option<NaiveDateTime>,
     pub queue_name: String,
     pub priority: i32,
     pub job_class: String,
@@ -22,15 +23,43 @@ pub struct Claim {
     pub enabled_by_default: bool,
 }
 
-/// A run this process won.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claimed {
-    pub id: Uuid,
-    pub cron_key: String,
-    pub cron_at: NaiveDateTime,
+/// What became of a run this process tried to claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// This process won it.
+    Claimed,
+    /// Another process had it already.
+    Duplicate,
+    /// The entry is disabled in `good_job_settings`.
+    Disabled,
 }
 
-/// Why the schema cannot be used.
+/// A run and its outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimed {
+    pub cron_key: String,
+    pub cron_at: Option<NaiveDateTime>,
+    pub outcome: Outcome,
+}
+
+/// A run claimed in the ledger, to be enqueued by the Ruby side.
+#[derive(Clone, Debug)]
+pub struct LedgerClaim {
+    pub cron_key: String,
+    pub cron_at: NaiveDateTime,
+    /// `None`: a Proc decides in Ruby, so the claim does not look at the settings.
+    pub enabled_by_default: Option<bool>,
+}
+
+/// What the Ruby side reports after enqueuing a ledger claim.
+#[derive(Clone, Debug)]
+pub struct Enqueued {
+    pub cron_key: String,
+    pub cron_at: NaiveDateTime,
+    pub job_id: Option<String>,
+    pub error: Option<String>,
+}
+
 #[derive(Debug)]
 pub enum StoreError {
     /// The tables or the unique index GoodJob's migrations create are missing.
@@ -54,38 +83,80 @@ impl From<sqlx::Error> for StoreError {
 }
 
 const MIGRATION_HINT: &str = "run `bin/rails generate good_cron:install && bin/rails db:migrate` \
-     (or GoodJob's own `good_job:install` migration), or load lib/good_cron/schema.sql";
+     (or load lib/good_cron/schema.sql)";
 
-/// Inserts every claim in one statement. A row that exists already (another process won it)
-/// or whose entry is disabled in `good_job_settings` is skipped without an error; the rows
-/// inserted wake executors with `NOTIFY good_job`, as GoodJob's enqueue does.
-const CLAIM_SQL: &str = r#"
-WITH settings AS (
+/// GoodJob's enable/disable rows, and whether `c` (with `cron_key` and a nullable
+/// `enabled_by_default`) is enabled by them, as `GoodJob::Setting.cron_key_enabled?` decides.
+const SETTINGS_CTE: &str = r#"settings AS (
     SELECT COALESCE((SELECT value FROM good_job_settings WHERE key = 'cron_keys_disabled'), '[]'::jsonb) AS disabled,
            COALESCE((SELECT value FROM good_job_settings WHERE key = 'cron_keys_enabled'), '[]'::jsonb) AS enabled
-), candidates AS (
-    SELECT c.* FROM settings s,
+)"#;
+const ENABLED: &str = "CASE WHEN c.enabled_by_default IS NULL THEN true \
+     WHEN c.enabled_by_default THEN NOT (s.disabled ? c.cron_key) ELSE s.enabled ? c.cron_key END";
+
+/// Inserts every claim in one statement. A row that exists already (another process won it)
+/// or whose entry is disabled is skipped without an error; the rows inserted wake executors
+/// with `NOTIFY good_job`, as GoodJob's enqueue does. Returns every claim's outcome.
+fn claim_sql() -> String {
+    format!(
+        r#"
+WITH {SETTINGS_CTE}, candidates AS (
+    SELECT c.*, {ENABLED} AS enabled FROM settings s,
         unnest($1::uuid[], $2::text[], $3::timestamp[], $4::text[], $5::int[], $6::text[], $7::text[],
                $8::timestamp[], $9::timestamp[], $10::bool[]) WITH ORDINALITY
         AS c(id, cron_key, cron_at, queue_name, priority, job_class, serialized_params, scheduled_at,
              created_at, enabled_by_default, position)
-    WHERE CASE WHEN c.enabled_by_default THEN NOT (s.disabled ? c.cron_key) ELSE s.enabled ? c.cron_key END
 ), inserted AS (
     INSERT INTO good_jobs (id, active_job_id, cron_key, cron_at, queue_name, priority, job_class,
                            serialized_params, scheduled_at, created_at, updated_at)
     SELECT id, id, cron_key, cron_at, queue_name, priority, job_class, serialized_params::jsonb,
            scheduled_at, created_at, created_at
-    FROM candidates ORDER BY position
+    FROM candidates WHERE enabled ORDER BY position
     ON CONFLICT (cron_key, cron_at) WHERE cron_key IS NOT NULL DO NOTHING
-    RETURNING id, cron_key, cron_at, queue_name, scheduled_at
+    RETURNING id, queue_name, scheduled_at
 ), notified AS (
     SELECT count(pg_notify('good_job', json_build_object(
                'queue_name', queue_name,
                'scheduled_at', to_char(scheduled_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text)) AS n
     FROM (SELECT DISTINCT queue_name, scheduled_at FROM inserted) wake
 )
-SELECT inserted.id, inserted.cron_key, inserted.cron_at FROM inserted, notified
-"#;
+SELECT c.cron_key, c.cron_at,
+       CASE WHEN NOT c.enabled THEN 'disabled' WHEN i.id IS NULL THEN 'duplicate' ELSE 'claimed' END
+FROM candidates c LEFT JOIN inserted i ON i.id = c.id, notified
+ORDER BY c.position
+"#
+    )
+}
+
+/// Claims runs of Ruby-path entries in the ledger: the winner enqueues them.
+fn claim_ledger_sql() -> String {
+    format!(
+        r#"
+WITH {SETTINGS_CTE}, candidates AS (
+    SELECT c.*, {ENABLED} AS enabled FROM settings s,
+        unnest($1::text[], $2::timestamp[], $3::bool[]) WITH ORDINALITY
+        AS c(cron_key, cron_at, enabled_by_default, position)
+), inserted AS (
+    INSERT INTO good_cron_claims (cron_key, cron_at, claimed_by, claimed_at)
+    SELECT cron_key, cron_at, $4, now() FROM candidates WHERE enabled ORDER BY position
+    ON CONFLICT (cron_key, cron_at) DO NOTHING
+    RETURNING cron_key, cron_at
+)
+SELECT c.cron_key, c.cron_at,
+       CASE WHEN NOT c.enabled THEN 'disabled' WHEN i.cron_key IS NULL THEN 'duplicate' ELSE 'claimed' END
+FROM candidates c LEFT JOIN inserted i ON i.cron_key = c.cron_key AND i.cron_at = c.cron_at
+ORDER BY c.position
+"#
+    )
+}
+
+fn outcome(text: &str) -> Outcome {
+    match text {
+        "claimed" => Outcome::Claimed,
+        "disabled" => Outcome::Disabled,
+        _ => Outcome::Duplicate,
+    }
+}
 
 /// A small pool on the app's database.
 #[derive(Clone, Debug)]
@@ -94,7 +165,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects lazily: no connection is opened until the first query.
+    /// Connects lazily: no connection is opened until the first query. Must be called inside
+    /// a tokio runtime.
     pub fn new(database_url: &str) -> Result<Store, StoreError> {
         // A hung server must not hang a tick (or `stop`) forever.
         let options = PgConnectOptions::from_str(database_url)?
@@ -107,20 +179,25 @@ impl Store {
         Ok(Store { pool })
     }
 
-    /// Checks that GoodJob's tables and the unique index cron dedup relies on exist.
-    pub async fn check_schema(&self) -> Result<(), StoreError> {
+    /// Checks that GoodJob's tables and the unique index cron dedup relies on exist, and the
+    /// claim ledger when `ledger` entries need it.
+    pub async fn check_schema(&self, ledger: bool) -> Result<(), StoreError> {
         let row = sqlx::query(
             "SELECT to_regclass('good_jobs') IS NOT NULL, to_regclass('good_job_settings') IS NOT NULL,
                     EXISTS (SELECT 1 FROM pg_indexes WHERE tablename = 'good_jobs'
-                            AND indexname = 'index_good_jobs_on_cron_key_and_cron_at_cond')",
+                            AND indexname = 'index_good_jobs_on_cron_key_and_cron_at_cond'),
+                    to_regclass('good_cron_claims') IS NOT NULL",
         )
         .fetch_one(&self.pool)
         .await?;
-        let (jobs, settings, index): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
-        let missing = match (jobs, settings, index) {
-            (false, _, _) => "the good_jobs table",
-            (_, false, _) => "the good_job_settings table",
-            (_, _, false) => "the unique index index_good_jobs_on_cron_key_and_cron_at_cond on good_jobs (cron_key, cron_at)",
+        let present: (bool, bool, bool, bool) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        let missing = match present {
+            (false, _, _, _) => "the good_jobs table",
+            (_, false, _, _) => "the good_job_settings table",
+            (_, _, false, _) => {
+                "the unique index index_good_jobs_on_cron_key_and_cron_at_cond on good_jobs (cron_key, cron_at)"
+            }
+            (_, _, _, false) if ledger => "the good_cron_claims table (entries enqueued through ActiveJob need it)",
             _ => return Ok(()),
         };
         Err(StoreError::Schema(format!(
@@ -128,7 +205,7 @@ impl Store {
         )))
     }
 
-    /// Claims runs in one statement; returns those this process won.
+    /// Claims runs in one statement; returns every claim's outcome, in order.
     pub async fn claim(&self, claims: &[Claim]) -> Result<Vec<Claimed>, StoreError> {
         if claims.is_empty() {
             return Ok(Vec::new());
@@ -138,7 +215,7 @@ impl Store {
                 claims.iter().map(|c| c.$field.clone()).collect::<Vec<_>>()
             };
         }
-        let rows = sqlx::query(CLAIM_SQL)
+        let rows = sqlx::query(&claim_sql())
             .bind(column!(id))
             .bind(column!(cron_key))
             .bind(column!(cron_at))
@@ -154,11 +231,132 @@ impl Store {
         Ok(rows
             .iter()
             .map(|row| Claimed {
-                id: row.get(0),
-                cron_key: row.get(1),
-                cron_at: row.get(2),
+                cron_key: row.get(0),
+                cron_at: row.get(1),
+                outcome: outcome(row.get(2)),
             })
             .collect())
+    }
+
+    /// Claims runs in the ledger for process `process`; returns every claim's outcome.
+    pub async fn claim_ledger(
+        &self,
+        claims: &[LedgerClaim],
+        process: Uuid,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(&claim_ledger_sql())
+            .bind(
+                claims
+                    .iter()
+                    .map(|c| c.cron_key.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(claims.iter().map(|c| c.cron_at).collect::<Vec<_>>())
+            .bind(
+                claims
+                    .iter()
+                    .map(|c| c.enabled_by_default)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(process)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Claimed {
+                cron_key: row.get(0),
+                cron_at: row.get(1),
+                outcome: outcome(row.get(2)),
+            })
+            .collect())
+    }
+
+    /// Takes over, for `process`, ledger claims of `keys` that were never enqueued and are
+    /// older than `timeout`: their process died between claim and enqueue.
+    pub async fn take_over_stale(
+        &self,
+        keys: &[String],
+        process: Uuid,
+        timeout: Duration,
+    ) -> Result<Vec<(String, NaiveDateTime)>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE good_cron_claims c SET claimed_by = $1, claimed_at = now(), takeovers = c.takeovers + 1
+             FROM (SELECT cron_key, cron_at FROM good_cron_claims
+                   WHERE enqueued_at IS NULL AND failed_at IS NULL AND cron_key = ANY($2)
+                     AND claimed_at < now() - make_interval(secs => $3)
+                   ORDER BY cron_at LIMIT 1000 FOR UPDATE SKIP LOCKED) stale
+             WHERE c.cron_key = stale.cron_key AND c.cron_at = stale.cron_at
+             RETURNING c.cron_key, c.cron_at",
+        )
+        .bind(process)
+        .bind(keys)
+        .bind(timeout.as_secs_f64())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut taken: Vec<(String, NaiveDateTime)> =
+            rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+        taken.sort_by_key(|(_, at)| *at);
+        Ok(taken)
+    }
+
+    /// Records what the Ruby side did with ledger claims of `process`.
+    pub async fn mark_enqueued(&self, done: &[Enqueued], process: Uuid) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE good_cron_claims c
+             SET enqueued_at = CASE WHEN u.error IS NULL THEN now() END,
+                 failed_at = CASE WHEN u.error IS NOT NULL THEN now() END,
+                 job_id = u.job_id, error = u.error
+             FROM unnest($1::text[], $2::timestamp[], $3::text[], $4::text[]) AS u(cron_key, cron_at, job_id, error)
+             WHERE c.cron_key = u.cron_key AND c.cron_at = u.cron_at AND c.claimed_by = $5",
+        )
+        .bind(done.iter().map(|d| d.cron_key.clone()).collect::<Vec<_>>())
+        .bind(done.iter().map(|d| d.cron_at).collect::<Vec<_>>())
+        .bind(done.iter().map(|d| d.job_id.clone()).collect::<Vec<_>>())
+        .bind(done.iter().map(|d| d.error.clone()).collect::<Vec<_>>())
+        .bind(process)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets ledger rows a week old: they only guard against a second claim of a past run.
+    pub async fn prune_ledger(&self) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM good_cron_claims WHERE claimed_at < now() - interval '7 days' AND enqueued_at IS NOT NULL")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Enables or disables `key` in GoodJob's settings (moves it between `cron_keys_enabled`
+    /// and `cron_keys_disabled`) in one atomic statement; concurrent toggles never leave a key
+    /// twice in an array.
+    pub async fn set_enabled(&self, key: &str, enabled: bool) -> Result<(), StoreError> {
+        let (add_to, remove_from) = if enabled {
+            ("cron_keys_enabled", "cron_keys_disabled")
+        } else {
+            ("cron_keys_disabled", "cron_keys_enabled")
+        };
+        sqlx::query(
+            "WITH removed AS (
+                 UPDATE good_job_settings SET value = value - $1, updated_at = now()
+                 WHERE key = $3 AND value ? $1
+             )
+             INSERT INTO good_job_settings (id, key, value, created_at, updated_at)
+             VALUES (gen_random_uuid(), $2, jsonb_build_array($1::text), now(), now())
+             ON CONFLICT (key) DO UPDATE SET
+                 value = CASE WHEN good_job_settings.value ? $1 THEN good_job_settings.value
+                              ELSE good_job_settings.value || jsonb_build_array($1::text) END,
+                 updated_at = now()",
+        )
+        .bind(key)
+        .bind(add_to)
+        .bind(remove_from)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// The database server's clock.
@@ -168,27 +366,34 @@ impl Store {
             .await?)
     }
 
-    /// For each key: the latest `cron_at` in good_jobs, and whether the entry is enabled given
-    /// its default.
+    /// For each key: the latest `cron_at` it ran at (in good_jobs, or enqueued from the
+    /// ledger), and whether it is enabled given its default (`None`: counted as enabled).
     pub async fn entry_states(
         &self,
         keys: &[String],
-        enabled_by_default: &[bool],
+        enabled_by_default: &[Option<bool>],
     ) -> Result<Vec<(String, Option<NaiveDateTime>, bool)>, StoreError> {
-        let rows = sqlx::query(
-            "WITH settings AS (
-                 SELECT COALESCE((SELECT value FROM good_job_settings WHERE key = 'cron_keys_disabled'), '[]'::jsonb) AS disabled,
-                        COALESCE((SELECT value FROM good_job_settings WHERE key = 'cron_keys_enabled'), '[]'::jsonb) AS enabled)
-             SELECT e.key,
-                    (SELECT max(cron_at) FROM good_jobs WHERE cron_key = e.key),
-                    CASE WHEN e.by_default THEN NOT (s.disabled ? e.key) ELSE s.enabled ? e.key END
-             FROM settings s, unnest($1::text[], $2::bool[]) WITH ORDINALITY AS e(key, by_default, position)
-             ORDER BY e.position",
-        )
-        .bind(keys)
-        .bind(enabled_by_default)
-        .fetch_all(&self.pool)
-        .await?;
+        let ledger: bool = sqlx::query_scalar("SELECT to_regclass('good_cron_claims') IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        let ledger_last = if ledger {
+            "(SELECT max(cron_at) FROM good_cron_claims WHERE cron_key = c.cron_key AND enqueued_at IS NOT NULL)"
+        } else {
+            "NULL"
+        };
+        let sql = format!(
+            "WITH {SETTINGS_CTE}
+             SELECT c.cron_key,
+                    GREATEST((SELECT max(cron_at) FROM good_jobs WHERE cron_key = c.cron_key), {ledger_last}),
+                    {ENABLED}
+             FROM settings s, unnest($1::text[], $2::bool[]) WITH ORDINALITY AS c(cron_key, enabled_by_default, position)
+             ORDER BY c.position"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(keys)
+            .bind(enabled_by_default)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .iter()
             .map(|row| (row.get(0), row.get(1), row.get(2)))

@@ -58,8 +58,8 @@ class SchedulerTest < Minitest::Test
     { cron: "every second", class: "SchedulerTest::TickJob" }.merge(options)
   end
 
-  def scheduler(cron, database_url: database.url, **options)
-    GoodCron::Scheduler.new(cron, database_url: database_url, **options).tap { |s| @schedulers << s }
+  def scheduler(cron, database_url: database.url, enqueue: :good_jobs, **options)
+    GoodCron::Scheduler.new(cron, database_url: database_url, enqueue: enqueue, **options).tap { |s| @schedulers << s }
   end
 
   def monotonic

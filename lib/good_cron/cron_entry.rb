@@ -3,16 +3,23 @@
 require "json"
 
 module GoodCron
-  # One entry of GoodJob's cron hash, validated, with its job serialized once by ActiveJob
-  # itself, so the rows written match the running Rails version exactly.
+  # One entry of GoodJob's cron hash, validated. A static entry whose job class has no enqueue
+  # callbacks, on GoodJob's adapter, is serialized once by ActiveJob itself and inserted by the
+  # engine (the direct path); any other entry is enqueued through ActiveJob on a Ruby thread by
+  # the process that wins its claim (the Ruby path), with its Procs called at enqueue time.
   class CronEntry
     OPTIONS = %i[cron class args kwargs set description enabled_by_default].freeze
     SET_OPTIONS = %i[queue priority wait wait_until].freeze
+    ENQUEUE_MODES = %i[auto good_jobs active_job].freeze
 
-    attr_reader :key, :schedule, :job_class, :description, :enabled_by_default
+    attr_reader :key, :description, :problems, :enqueue
 
     # Reads a whole cron hash; raises one ConfigurationError that names every problem.
-    def self.all_from(cron_hash)
+    # +enqueue+: :auto (direct where possible), :good_jobs (direct only) or :active_job.
+    def self.all_from(cron_hash, enqueue: :auto)
+      unless ENQUEUE_MODES.include?(enqueue)
+        raise ConfigurationError.new(["enqueue must be one of #{ENQUEUE_MODES.map(&:inspect).join(", ")}, got #{enqueue.inspect}"])
+      end
       unless cron_hash.respond_to?(:each_pair)
         raise ConfigurationError.new(["the cron configuration must be a Hash of entries, got #{cron_hash.inspect}"])
       end
@@ -25,7 +32,7 @@ module GoodCron
           next
         end
         seen[key.to_s] = key
-        entry = new(key.to_s, options)
+        entry = new(key.to_s, options, enqueue: enqueue)
         problems.concat(entry.problems.map { |problem| "#{key}: #{problem}" })
         entry if entry.problems.empty?
       end
@@ -34,149 +41,246 @@ module GoodCron
       entries
     end
 
-    attr_reader :problems
-
-    def initialize(key, options)
+    def initialize(key, options, enqueue: :auto)
       @key = key
       @problems = []
       unless options.is_a?(Hash)
         @problems << "must be a Hash of options (cron:, class:, …), got #{options.inspect}"
         return
       end
-      options = options.transform_keys(&:to_sym)
-      check_options(options)
-      return if @problems.any?
+      @options = options.transform_keys(&:to_sym)
+      @description = @options[:description]
+      check_options
+      @schedule = check { read_schedule(@options[:cron]) } unless dynamic?(:cron) || @options[:cron].nil?
+      @job_class = check { read_job_class(@options[:class]) } unless dynamic?(:class) || @options[:class].nil?
+      %i[args kwargs set].each { |option| check { read(option, @options[option]) } unless dynamic?(option) }
+      check { read_enabled(@options.fetch(:enabled_by_default, true)) } unless dynamic?(:enabled_by_default)
+      @enqueue = enqueue_path(enqueue) if @problems.empty?
+      @serialized = check { serialize_job } if @problems.empty? && static?
+    end
 
-      @schedule = read_schedule(options[:cron])
-      @job_class = read_job_class(options[:class])
-      @args = read_args(options[:args])
-      @kwargs = read_kwargs(options[:kwargs])
-      @set = read_set(options[:set])
-      @description = options[:description]
-      @enabled_by_default = read_enabled(options.fetch(:enabled_by_default, true))
-      @serialized = serialize_job if @problems.empty?
+    # The schedule; nil when a Proc picks each next run.
+    def schedule
+      @schedule
+    end
+
+    # The job class; nil when a Proc picks it at enqueue time.
+    def job_class
+      @job_class
+    end
+
+    # true, false, or nil when a Proc decides at enqueue time.
+    def enabled_by_default
+      dynamic?(:enabled_by_default) ? nil : @options.fetch(:enabled_by_default, true)
+    end
+
+    # The default of a Proc's `enabled_by_default`, called now.
+    def enabled_by_default_now
+      value = @options[:enabled_by_default]
+      dynamic?(:enabled_by_default) ? value.call : value
+    end
+
+    def direct?
+      @enqueue == :good_jobs
     end
 
     # The plain data the engine needs for this entry.
     def to_native
-      job, params = @serialized
-      {
-        key: key,
-        cron: schedule.source,
-        job_class: job_class.name,
-        queue_name: job.queue_name.to_s.empty? ? "default" : job.queue_name.to_s,
-        priority: job.priority || 0,
-        serialized_params: JSON.generate(params),
-        wait_seconds: @set[:wait]&.to_f,
-        wait_until: @set[:wait_until]&.to_time&.to_f,
-        enabled_by_default: enabled_by_default,
-      }
+      { key: key, cron: schedule&.source, enqueue: @enqueue, enabled_by_default: enabled_by_default,
+        job: direct? ? native_job : nil }
+    end
+
+    # Enqueues a run through ActiveJob, calling the entry's Procs now; returns the job id, or
+    # nil when nothing was enqueued (a class Proc that enqueued by itself and returned no
+    # class, or a callback that halted). +cron_at+ is a Time, or nil for a manual run.
+    def enqueue_now(cron_at)
+      job_class = resolve(:class)
+      job_class = read_job_class(job_class) if job_class.is_a?(String) || job_class.is_a?(Symbol)
+      return nil unless job_class.is_a?(Class)
+
+      args = read(:args, resolve(:args))
+      kwargs = read(:kwargs, resolve(:kwargs))
+      set = read(:set, resolve(:set))
+      configured = set.empty? ? job_class : job_class.set(set)
+      job = with_cron_context(cron_at) do
+        kwargs.empty? ? configured.perform_later(*args) : configured.perform_later(*args, **kwargs)
+      end
+      job ? job.job_id : nil
+    end
+
+    # The next run of a Proc schedule after +previous+ (a Time, or nil when it never ran):
+    # as GoodJob does, the Proc returns a Time, a schedule (its next run from now), or nil.
+    def next_at_after(previous)
+      result = @options[:cron].call(previous)
+      at = result.is_a?(String) ? Schedule.parse(result).next_at(Time.now) : result&.to_time
+      at if at && (previous.nil? || at > previous)
     end
 
     private
 
-    def check_options(options)
-      unknown = options.keys - OPTIONS
+    def dynamic?(option)
+      @options[option].respond_to?(:call)
+    end
+
+    def static?
+      OPTIONS.none? { |option| dynamic?(option) }
+    end
+
+    def resolve(option)
+      dynamic?(option) ? @options[option].call : @options[option]
+    end
+
+    # Runs a check, turning the ArgumentError it raises into a problem of this entry.
+    def check
+      yield
+    rescue ArgumentError => e
+      @problems << e.message
+      nil
+    end
+
+    def check_options
+      unknown = @options.keys - OPTIONS
       if unknown.any?
         @problems << "unknown option#{"s" if unknown.size > 1} #{unknown.map(&:inspect).join(", ")} " \
                      "(known: #{OPTIONS.map(&:inspect).join(", ")})"
       end
-      OPTIONS.each do |option|
-        next unless options[option].respond_to?(:call)
-
-        @problems << "#{option.inspect} is a Proc, which good_cron does not support yet " \
-                     "(Procs come with dynamic entries); use a static value"
-      end
-      @problems << "missing :cron (a schedule such as \"every 5 minutes\" or \"*/5 * * * *\")" if options[:cron].nil?
-      @problems << "missing :class (the name of an ActiveJob class)" if options[:class].nil?
+      @problems << "missing :cron (a schedule such as \"every 5 minutes\" or \"*/5 * * * *\")" if @options[:cron].nil?
+      @problems << "missing :class (the name of an ActiveJob class)" if @options[:class].nil?
     end
 
     def read_schedule(cron)
-      return Schedule.parse(cron) if cron.is_a?(String)
+      raise ArgumentError, ":cron must be a String or a Proc, got #{cron.inspect}" unless cron.is_a?(String)
 
-      @problems << ":cron must be a String, got #{cron.inspect}"
-      nil
-    rescue InvalidSchedule => e
-      @problems << e.message
-      nil
+      Schedule.parse(cron)
     end
 
     def read_job_class(name)
       klass = name.is_a?(Class) ? name : Object.const_get(name.to_s)
       return klass if defined?(ActiveJob::Base) && klass.is_a?(Class) && klass < ActiveJob::Base
 
-      @problems << "class #{name.inspect} is not an ActiveJob job (it must inherit from ActiveJob::Base)"
-      nil
+      raise ArgumentError, "class #{name.inspect} is not an ActiveJob job (it must inherit from ActiveJob::Base)"
     rescue NameError
-      @problems << "class #{name.inspect} cannot be found"
-      nil
+      raise ArgumentError, "class #{name.inspect} cannot be found"
+    end
+
+    # :args, :kwargs or :set, normalized; raises ArgumentError naming what is wrong.
+    def read(option, value)
+      case option
+      when :args then read_args(value)
+      when :kwargs then read_kwargs(value)
+      when :set then read_set(value)
+      end
     end
 
     def read_args(args)
       case args
       when nil then []
       when Array then args
-      when Hash
-        @problems << ":args must be an Array, got a Hash (use kwargs: for keyword arguments)"
-        []
+      when Hash then raise ArgumentError, ":args must be an Array, got a Hash (use kwargs: for keyword arguments)"
       else [args]
       end
     end
 
     def read_kwargs(kwargs)
       return {} if kwargs.nil?
-      return kwargs.transform_keys(&:to_sym) if kwargs.is_a?(Hash)
+      raise ArgumentError, ":kwargs must be a Hash, got #{kwargs.inspect}" unless kwargs.is_a?(Hash)
 
-      @problems << ":kwargs must be a Hash, got #{kwargs.inspect}"
-      {}
+      kwargs.transform_keys(&:to_sym)
     end
 
     def read_set(set)
       return {} if set.nil?
+      raise ArgumentError, ":set must be a Hash, got #{set.inspect}" unless set.is_a?(Hash)
 
-      unless set.is_a?(Hash)
-        @problems << ":set must be a Hash, got #{set.inspect}"
-        return {}
-      end
       set = set.transform_keys(&:to_sym)
+      problems = []
       unknown = set.keys - SET_OPTIONS
       if unknown.any?
-        @problems << ":set has unknown option#{"s" if unknown.size > 1} #{unknown.map(&:inspect).join(", ")} " \
-                     "(known: #{SET_OPTIONS.map(&:inspect).join(", ")})"
+        problems << ":set has unknown option#{"s" if unknown.size > 1} #{unknown.map(&:inspect).join(", ")} " \
+                    "(known: #{SET_OPTIONS.map(&:inspect).join(", ")})"
       end
-      check_set_values(set)
-      set
-    end
-
-    def check_set_values(set)
       if set.key?(:priority) && !set[:priority].is_a?(Integer)
-        @problems << ":set priority must be an Integer, got #{set[:priority].inspect}"
+        problems << ":set priority must be an Integer, got #{set[:priority].inspect}"
       end
       if set.key?(:wait) && !set[:wait].is_a?(Numeric)
-        @problems << ":set wait must be a number of seconds or a Duration, got #{set[:wait].inspect}"
+        problems << ":set wait must be a number of seconds or a Duration, got #{set[:wait].inspect}"
       end
-      return unless set.key?(:wait_until) && !set[:wait_until].respond_to?(:to_time)
+      if set.key?(:wait_until) && !set[:wait_until].respond_to?(:to_time)
+        problems << ":set wait_until must be a Time, got #{set[:wait_until].inspect}"
+      end
+      raise ArgumentError, problems.join("; ") if problems.any?
 
-      @problems << ":set wait_until must be a Time, got #{set[:wait_until].inspect}"
+      set
     end
 
     def read_enabled(value)
       return value if value == true || value == false
 
-      @problems << ":enabled_by_default must be true or false, got #{value.inspect}"
-      true
+      raise ArgumentError, ":enabled_by_default must be true or false (or a Proc), got #{value.inspect}"
+    end
+
+    # :good_jobs when the engine can insert the row itself: every option static, no enqueue
+    # callbacks to run, and GoodJob's adapter (whose table the row goes to) under :auto.
+    def enqueue_path(mode)
+      reasons = OPTIONS.select { |option| dynamic?(option) }.map { |option| "#{option.inspect} is a Proc" }
+      reasons << "#{job_class} has enqueue callbacks" if job_class && enqueue_callbacks?(job_class)
+      case mode
+      when :active_job then :active_job
+      when :good_jobs
+        return :good_jobs if reasons.empty?
+
+        raise ArgumentError, "needs Ruby at enqueue time (#{reasons.join(", ")}), which enqueue: :good_jobs " \
+                             "does not do; use enqueue: :auto or :active_job"
+      else
+        reasons.empty? && good_job_adapter?(job_class.queue_adapter) ? :good_jobs : :active_job
+      end
+    end
+
+    # Callbacks of the app's own (ActiveJob::Base's logging callbacks need no Ruby-path enqueue).
+    def enqueue_callbacks?(job_class)
+      (job_class.__callbacks[:enqueue].to_a - ActiveJob::Base.__callbacks[:enqueue].to_a).any?
+    end
+
+    def good_job_adapter?(adapter)
+      defined?(::GoodJob::Adapter) && adapter.is_a?(::GoodJob::Adapter)
     end
 
     # Builds the job as `job_class.set(set).perform_later(*args, **kwargs)` would, then lets
     # ActiveJob serialize it (this also proves the arguments are serializable).
     def serialize_job
-      job = @kwargs.empty? ? job_class.new(*@args) : job_class.new(*@args, **@kwargs)
+      args = read_args(@options[:args])
+      kwargs = read_kwargs(@options[:kwargs])
+      @set = read_set(@options[:set])
+      job = kwargs.empty? ? job_class.new(*args) : job_class.new(*args, **kwargs)
       job.queue_name = job_class.queue_name_from_part(@set[:queue]) if @set.key?(:queue)
       job.priority = @set[:priority] if @set.key?(:priority)
       [job, job.serialize]
     rescue ActiveJob::SerializationError => e
-      @problems << "its arguments cannot be serialized by ActiveJob: #{e.message}"
-      nil
+      raise ArgumentError, "its arguments cannot be serialized by ActiveJob: #{e.message}"
+    end
+
+    def native_job
+      job, params = @serialized
+      {
+        job_class: job_class.name,
+        queue_name: job.queue_name.to_s.empty? ? "default" : job.queue_name.to_s,
+        priority: job.priority || 0,
+        serialized_params: JSON.generate(params),
+        wait_seconds: @set[:wait]&.to_f,
+        wait_until: @set[:wait_until]&.to_time&.to_f,
+      }
+    end
+
+    # GoodJob's adapter reads the cron key and instant of what it enqueues from here, so its
+    # unique index also guards runs enqueued through ActiveJob.
+    def with_cron_context(cron_at, &block)
+      return yield unless defined?(::GoodJob::CurrentThread)
+
+      ::GoodJob::CurrentThread.within do |current|
+        current.cron_key = key
+        current.cron_at = cron_at
+        block.call
+      end
     end
   end
 end

@@ -72,7 +72,8 @@ module GoodCron
         end
 
         @scheduler = Scheduler.new(settings.cron, database_url: database_url, logger: logger,
-                                                  graceful_restart_period: settings.graceful_restart_period)
+                                                  graceful_restart_period: settings.graceful_restart_period,
+                                                  enqueue: (::Rails.application.config.good_cron.enqueue || :auto).to_sym)
         @scheduler.start
         ::Process.singleton_class.prepend(ForkHook)
         at_exit { stop }

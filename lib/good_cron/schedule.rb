@@ -5,7 +5,12 @@ module GoodCron
   # instants as whole Unix seconds; these methods speak Time. Times are truncated to whole
   # seconds, as fugit does.
   class Schedule
-    private :next_after, :previous_before, :upcoming_after, :instants_within
+    private :next_after, :previous_before, :upcoming_after, :instants_within, :utc_offset_at
+
+    # The UTC offset, in seconds, of the schedule's zone at +time+.
+    def utc_offset(time = Time.now)
+      utc_offset_at(time.to_i)
+    end
 
     # The first run strictly after +time+, or nil if there is none.
     def next_at(time = Time.now)

@@ -8,8 +8,8 @@ require_relative "cron_entry"
 module GoodCron
   # Runs GoodJob's cron hash exactly once per instant across every process sharing the
   # database. The timing and the SQL live in the Rust engine; this class validates the
-  # configuration, serializes each entry's job once with ActiveJob, and logs what the engine
-  # reports from a Ruby thread.
+  # configuration, and on a Ruby thread it logs what the engine reports, publishes it as
+  # ActiveSupport::Notifications events, and enqueues the runs that need Ruby.
   #
   #   scheduler = GoodCron::Scheduler.new({ sync: { cron: "every minute", class: "SyncJob" } },
   #                                       database_url: ENV["DATABASE_URL"])
@@ -29,11 +29,17 @@ module GoodCron
 
     attr_reader :database_url, :graceful_restart_period, :logger
 
-    def initialize(cron_hash, database_url: nil, graceful_restart_period: nil, logger: GoodCron.logger)
-      @cron_entries = CronEntry.all_from(cron_hash)
+    # +enqueue+: :auto (the engine inserts GoodJob rows where it can, else ActiveJob enqueues),
+    # :good_jobs or :active_job. +claim_timeout+: seconds after which a run claimed by a process
+    # that died before enqueuing it is taken over by another (default 30).
+    def initialize(cron_hash, database_url: nil, graceful_restart_period: nil, logger: GoodCron.logger,
+                   enqueue: :auto, claim_timeout: nil)
+      @cron_entries = CronEntry.all_from(cron_hash, enqueue: enqueue)
+      @by_key = @cron_entries.to_h { |entry| [entry.key, entry] }
       @database_url = database_url || GoodCron.database_url or
         raise ArgumentError, "good_cron needs a database: pass database_url: or set DATABASE_URL"
       @graceful_restart_period = graceful_restart_period&.to_f
+      @claim_timeout = claim_timeout&.to_f
       @logger = logger
       @mutex = Mutex.new
     end
@@ -50,6 +56,7 @@ module GoodCron
         native = @native
         @events = Thread.new { deliver_events(native) }
         @events.name = "good_cron events"
+        GoodCron.scheduler ||= self
         true
       end
     end
@@ -66,7 +73,7 @@ module GoodCron
           break if deadline && monotonic_now >= deadline
         end
         if stopped
-          @events&.join(EVENT_WAIT * 2)
+          @events&.join(EVENT_WAIT * 2) unless @events == Thread.current
           @native = @events = nil
         end
         stopped
@@ -80,20 +87,49 @@ module GoodCron
     # Each entry with its schedule, next run, last run (from the database) and enabled state
     # (GoodJob's good_job_settings rows and the entry's enabled_by_default).
     def entries
-      states = NativeScheduler.entry_states(database_url, @cron_entries.map(&:key),
-                                            @cron_entries.map(&:enabled_by_default))
+      states = NativeScheduler.entry_states(database_url, @cron_entries.map(&:key), @cron_entries.map(&:enabled_by_default))
       @cron_entries.zip(states).map do |entry, (_key, last_at, enabled)|
-        Entry.new(key: entry.key, schedule: entry.schedule, next_at: entry.schedule.next_at,
-                  last_at: last_at && Time.at(last_at), enabled: enabled)
+        last_at &&= Time.at(last_at)
+        enabled = enabled?(entry) if entry.enabled_by_default.nil?
+        next_at = entry.schedule ? entry.schedule.next_at : safely(entry) { entry.next_at_after(last_at) }
+        Entry.new(key: entry.key, schedule: entry.schedule, next_at: next_at, last_at: last_at, enabled: enabled)
       end
     end
 
+    # Enqueues a manual run of +key+ now. It has no cron_at, so it never collides with a
+    # scheduled run, and it ignores enable/disable, as GoodJob's "enqueue now" does.
+    # Returns the job id (nil when a class Proc enqueued by itself).
+    def enqueue_now(key)
+      entry = entry!(key)
+      job_id = if entry.direct?
+                 NativeScheduler.enqueue_now(database_url, JSON.generate(entry.to_native))
+               else
+                 entry.enqueue_now(nil)
+               end
+      instrument("enqueued_now", key: entry.key, job_id: job_id)
+      job_id
+    end
+
+    # Turns +key+ off (or on) for every process, through GoodJob's good_job_settings rows.
+    def disable(key)
+      NativeScheduler.set_enabled(database_url, entry!(key).key, false)
+    end
+
+    def enable(key)
+      NativeScheduler.set_enabled(database_url, entry!(key).key, true)
+    end
+
     private
+
+    def entry!(key)
+      @by_key.fetch(key.to_s) { raise ArgumentError, "no cron entry #{key.inspect} (entries: #{@by_key.keys.join(", ")})" }
+    end
 
     def native_config
       {
         database_url: database_url,
         graceful_restart_period: graceful_restart_period,
+        claim_timeout: @claim_timeout,
         entries: @cron_entries.map(&:to_native),
       }
     end
@@ -107,15 +143,90 @@ module GoodCron
 
     def deliver_events(native)
       while (event = native.next_event(EVENT_WAIT)) != false
-        case event&.first
-        when :log then logger.public_send(event[1], event[2])
-        when :claimed
-          _, key, cron_at, job_id, lateness = event
-          logger.debug { "good_cron: enqueued #{key} for #{Time.at(cron_at).utc} as #{job_id} (#{(lateness * 1000).round(1)} ms late)" }
-        end
+        deliver(native, *event) if event
       end
     rescue StandardError => e
       warn "good_cron: the event thread stopped: #{e.class}: #{e.message}"
+    end
+
+    def deliver(native, kind, *details)
+      case kind
+      when :log then logger.public_send(details[0], details[1])
+      when :next then schedule_next(native, *details)
+      else deliver_run(native, kind, *details)
+      end
+    end
+
+    def deliver_run(native, kind, key, cron_at, lateness, caught_up, *details)
+      run = { key: key, cron_at: Time.at(cron_at), lateness: lateness }
+      case kind
+      when :claimed
+        outcome, job_id = details
+        publish_outcome(outcome, caught_up, run.merge(job_id: job_id, enqueue: :good_jobs))
+      when :skipped then publish_outcome(details[0], caught_up, run)
+      when :failed
+        logger.error("good_cron: could not claim #{key} at #{run[:cron_at].utc}: #{details[0]}")
+        instrument("failed", run.merge(error: details[0]))
+      when :enqueue then enqueue_run(native, @by_key.fetch(key), run, caught_up)
+      end
+    end
+
+    def publish_outcome(outcome, caught_up, payload)
+      name = case outcome
+             when :claimed then caught_up ? "caught_up" : "claimed"
+             when :duplicate then "skipped_duplicate"
+             else "skipped_disabled"
+             end
+      if name == "claimed" || name == "caught_up"
+        logger.debug { "good_cron: enqueued #{payload[:key]} for #{payload[:cron_at].utc} as #{payload[:job_id]} (#{(payload[:lateness] * 1000).round(1)} ms late)" }
+      end
+      instrument(name, payload)
+    end
+
+    # The Ruby path: this process won the run; enqueue it and tell the engine.
+    def enqueue_run(native, entry, run, caught_up)
+      unless entry.enabled_by_default || enabled?(entry)
+        native.enqueued(entry.key, run[:cron_at].to_i, nil, "skipped: disabled")
+        return instrument("skipped_disabled", run)
+      end
+      job_id = entry.enqueue_now(run[:cron_at])
+      native.enqueued(entry.key, run[:cron_at].to_i, job_id, nil)
+      publish_outcome(:claimed, caught_up, run.merge(job_id: job_id, enqueue: :active_job))
+    rescue StandardError => e
+      native.enqueued(entry.key, run[:cron_at].to_i, nil, "#{e.class}: #{e.message}")
+      logger.error("good_cron: enqueuing #{entry.key} for #{run[:cron_at].utc} failed: #{e.class}: #{e.message}")
+      instrument("failed", run.merge(error: "#{e.class}: #{e.message}"))
+    end
+
+    # A Proc schedule: the engine asks for the run after +after+ (nil: after the last one in
+    # the database).
+    def schedule_next(native, key, after)
+      entry = @by_key.fetch(key)
+      previous = after ? Time.at(after) : last_run(entry)
+      at = safely(entry) { entry.next_at_after(previous) }
+      native.schedule_next(key, at&.to_i)
+    end
+
+    def last_run(entry)
+      _key, last_at, = NativeScheduler.entry_states(database_url, [entry.key], [true]).first
+      last_at && Time.at(last_at)
+    end
+
+    # A Proc's enabled_by_default, with GoodJob's settings applied.
+    def enabled?(entry)
+      _key, _last, enabled = NativeScheduler.entry_states(database_url, [entry.key], [entry.enabled_by_default_now]).first
+      enabled
+    end
+
+    def safely(entry)
+      yield
+    rescue StandardError => e
+      logger.error("good_cron: the cron Proc of #{entry.key} raised #{e.class}: #{e.message}; it will not run again until restarted")
+      nil
+    end
+
+    def instrument(name, payload)
+      ActiveSupport::Notifications.instrument("#{name}.good_cron", payload)
     end
 
     def monotonic_now

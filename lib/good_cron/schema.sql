@@ -147,3 +147,22 @@ CREATE INDEX IF NOT EXISTS index_good_job_executions_on_active_job_id_and_create
     ON good_job_executions USING btree (active_job_id, created_at);
 CREATE INDEX IF NOT EXISTS index_good_job_executions_on_process_id_and_created_at
     ON good_job_executions USING btree (process_id, created_at);
+
+-- good_cron's own table: the claim ledger of entries enqueued through ActiveJob (Procs,
+-- enqueue callbacks, other backends). One row per (cron_key, cron_at) decides which process
+-- enqueues that run; a claim never enqueued (its process died) is taken over by another.
+CREATE TABLE IF NOT EXISTS good_cron_claims (
+    cron_key text NOT NULL,
+    cron_at timestamp(6) without time zone NOT NULL,
+    claimed_by uuid NOT NULL,
+    claimed_at timestamp with time zone NOT NULL,
+    takeovers integer NOT NULL DEFAULT 0,
+    enqueued_at timestamp with time zone,
+    job_id text,
+    failed_at timestamp with time zone,
+    error text,
+    PRIMARY KEY (cron_key, cron_at)
+);
+
+CREATE INDEX IF NOT EXISTS index_good_cron_claims_pending
+    ON good_cron_claims USING btree (claimed_at) WHERE enqueued_at IS NULL AND failed_at IS NULL;

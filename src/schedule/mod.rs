@@ -122,6 +122,11 @@ impl Schedule {
         &self.zone.name
     }
 
+    /// The zone's UTC offset at `t`, in seconds.
+    pub fn utc_offset_at(&self, t: i64) -> i64 {
+        self.zone.segment(t).offset
+    }
+
     /// The first instant strictly after `t` (seconds since the Unix epoch).
     pub fn next_after(&self, t: i64) -> Option<i64> {
         let fixed = !self.cron.hours_follow_instants;

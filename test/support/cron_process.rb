@@ -73,7 +73,8 @@ cron.each_value do |entry|
   name = entry[:class] || entry["class"]
   Object.const_set(name, Class.new(RaceJob)) if name.is_a?(String) && !Object.const_defined?(name)
 end
-scheduler = GoodCron::Scheduler.new(cron, graceful_restart_period: options[:graceful], logger: logger)
+scheduler = GoodCron::Scheduler.new(cron, graceful_restart_period: options[:graceful], logger: logger,
+                                          enqueue: :good_jobs)
 
 sleep(options[:start_at] - Time.now.to_f) if options[:start_at] && options[:start_at] > Time.now.to_f
 stop_reader, stop_writer = IO.pipe

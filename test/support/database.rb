@@ -50,7 +50,7 @@ module TestDatabase
     def truncate
       with_connection do |conn|
         conn.exec("TRUNCATE good_jobs, good_job_settings, good_job_processes, " \
-                  "good_job_executions, good_job_batches")
+                  "good_job_executions, good_job_batches, good_cron_claims")
       end
     end
   end

@@ -38,6 +38,10 @@ impl Schedule {
         self.0.within(first, last).collect()
     }
 
+    fn utc_offset_at(&self, t: i64) -> i64 {
+        self.0.utc_offset_at(t)
+    }
+
     fn to_cron(&self) -> String {
         self.0.to_cron().to_owned()
     }
@@ -58,6 +62,7 @@ pub fn define(ruby: &Ruby, module: magnus::RModule) -> Result<(), Error> {
     class.define_method("previous_before", method!(Schedule::previous_before, 1))?;
     class.define_method("upcoming_after", method!(Schedule::upcoming_after, 2))?;
     class.define_method("instants_within", method!(Schedule::instants_within, 2))?;
+    class.define_method("utc_offset_at", method!(Schedule::utc_offset_at, 1))?;
     class.define_method("to_cron", method!(Schedule::to_cron, 0))?;
     class.define_method("time_zone", method!(Schedule::time_zone, 0))?;
     class.define_method("source", method!(Schedule::source, 0))?;

@@ -4,10 +4,11 @@
 
 use crate::errors::{ERROR, SCHEMA_ERROR};
 use crate::gvl::without_gvl;
-use good_cron_engine::config::SchedulerConfig;
-use good_cron_engine::scheduler::{Event, Level, Scheduler};
-use good_cron_engine::store::{Store, StoreError};
-use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Value};
+use good_cron_engine::config::{EntryConfig, SchedulerConfig};
+use good_cron_engine::scheduler::{self, Command, Event, Level, Run, Scheduler};
+use good_cron_engine::store::{Outcome, Store};
+use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Symbol, Value};
+use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::sync::{mpsc, Mutex};
 use std::time::Duration;
@@ -38,14 +39,57 @@ fn seconds(timeout: Option<f64>) -> Option<Duration> {
     timeout.map(|s| Duration::from_secs_f64(s.clamp(0.0, 1e9)))
 }
 
+fn error(ruby: &Ruby, message: String) -> Error {
+    Error::new(ruby.get_inner(&ERROR), message)
+}
+
+/// Runs `work` on a short-lived connection to the database, without the GVL: for the calls
+/// that need the database whether or not a scheduler runs in this process.
+fn with_store<T, F, Fut>(database_url: &str, work: F) -> Result<T, String>
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    without_gvl(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            let store = Store::new(database_url).map_err(|e| e.to_string())?;
+            let result = work(store.clone()).await;
+            store.close().await;
+            result
+        })
+    })
+}
+
+fn outcome(ruby: &Ruby, outcome: Outcome) -> Symbol {
+    ruby.to_symbol(match outcome {
+        Outcome::Claimed => "claimed",
+        Outcome::Duplicate => "duplicate",
+        Outcome::Disabled => "disabled",
+    })
+}
+
+/// `[kind, key, cron_at, lateness, caught_up, *details]` for a run's event.
+fn run_event(ruby: &Ruby, kind: &str, run: Run, details: &[Value]) -> Result<Value, Error> {
+    let array = ruby.ary_new_capa(5 + details.len());
+    array.push(ruby.to_symbol(kind))?;
+    array.push(run.key)?;
+    array.push(run.cron_at)?;
+    array.push(run.lateness)?;
+    array.push(run.caught_up)?;
+    for detail in details {
+        array.push(*detail)?;
+    }
+    Ok(array.as_value())
+}
+
 impl NativeScheduler {
     fn start(ruby: &Ruby, config_json: String) -> Result<NativeScheduler, Error> {
-        let config: SchedulerConfig = serde_json::from_str(&config_json).map_err(|e| {
-            Error::new(
-                ruby.get_inner(&ERROR),
-                format!("bad scheduler configuration: {e}"),
-            )
-        })?;
+        let config: SchedulerConfig = serde_json::from_str(&config_json)
+            .map_err(|e| error(ruby, format!("bad scheduler configuration: {e}")))?;
         let (sender, events) = mpsc::channel();
         let scheduler = without_gvl(|| Scheduler::start(config, sender))
             .map_err(|message| Error::new(ruby.get_inner(&SCHEMA_ERROR), message))?;
@@ -79,66 +123,121 @@ impl NativeScheduler {
             .unwrap_or(false)
     }
 
-    /// The next event, waiting up to `timeout` seconds: `nil`, `[:log, level, message]` or
-    /// `[:claimed, key, cron_at, job_id, lateness]`; `false` once the scheduler has stopped
-    /// and every event was taken.
+    fn send(&self, command: Command) {
+        if let Ok(scheduler) = self.engine.scheduler.lock() {
+            scheduler.send(command);
+        }
+    }
+
+    /// Reports a Ruby-path run as enqueued (`job_id`) or failed (`error`).
+    fn enqueued(&self, key: String, cron_at: i64, job_id: Option<String>, error: Option<String>) {
+        self.send(Command::Enqueued {
+            key,
+            cron_at,
+            job_id,
+            error,
+        });
+    }
+
+    /// The next instant of a Proc-scheduled entry (`nil`: no more runs).
+    fn schedule_next(&self, key: String, at: Option<i64>) {
+        self.send(Command::Next { key, at });
+    }
+
+    /// The next event, waiting up to `timeout` seconds; `nil` on timeout, `false` once the
+    /// scheduler has stopped and every event was taken. Runs give
+    /// `[kind, key, cron_at, lateness, caught_up, *details]`.
     fn next_event(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
         let timeout = seconds(Some(timeout)).unwrap_or_default();
         let received = without_gvl(|| match rb_self.engine.events.lock() {
             Ok(events) => events.recv_timeout(timeout),
             Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
         });
-        Ok(match received {
-            Ok(Event::Log { level, message }) => {
+        let event = match received {
+            Ok(event) => event,
+            Err(mpsc::RecvTimeoutError::Timeout) => return Ok(ruby.qnil().as_value()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(ruby.qfalse().as_value()),
+        };
+        match event {
+            Event::Log { level, message } => {
                 let level = match level {
                     Level::Info => "info",
                     Level::Warn => "warn",
                     Level::Error => "error",
                 };
-                (ruby.to_symbol("log"), level, message).into_value_with(ruby)
+                Ok((ruby.to_symbol("log"), level, message).into_value_with(ruby))
             }
-            Ok(Event::Claimed {
-                key,
-                cron_at,
+            Event::Claimed {
+                run,
+                outcome: o,
                 job_id,
-                lateness,
-            }) => (
-                ruby.to_symbol("claimed"),
-                key,
-                cron_at,
-                job_id.to_string(),
-                lateness,
-            )
-                .into_value_with(ruby),
-            Err(mpsc::RecvTimeoutError::Timeout) => ruby.qnil().as_value(),
-            Err(mpsc::RecvTimeoutError::Disconnected) => ruby.qfalse().as_value(),
-        })
+            } => {
+                let details = [
+                    outcome(ruby, o).as_value(),
+                    job_id.map(|id| id.to_string()).into_value_with(ruby),
+                ];
+                run_event(ruby, "claimed", run, &details)
+            }
+            Event::Failed { run, error } => {
+                run_event(ruby, "failed", run, &[error.into_value_with(ruby)])
+            }
+            Event::Enqueue { run } => run_event(ruby, "enqueue", run, &[]),
+            Event::Skipped { run, outcome: o } => {
+                run_event(ruby, "skipped", run, &[outcome(ruby, o).as_value()])
+            }
+            Event::Next { key, after } => {
+                Ok((ruby.to_symbol("next"), key, after).into_value_with(ruby))
+            }
+        }
     }
 
-    /// `[[key, last cron_at (Unix seconds) or nil, enabled?], …]` for the given entries.
+    /// `[[key, last cron_at (Unix seconds) or nil, enabled?], …]` for the given entries
+    /// (`enabled_by_default` entries may be nil: decided by a Proc).
     fn entry_states(
         ruby: &Ruby,
         database_url: String,
         keys: Vec<String>,
-        enabled_by_default: Vec<bool>,
+        enabled_by_default: Vec<Option<bool>>,
     ) -> Result<Vec<(String, Option<i64>, bool)>, Error> {
-        let states = without_gvl(|| {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(async {
-                let store = Store::new(&database_url).map_err(|e| e.to_string())?;
-                let states = store.entry_states(&keys, &enabled_by_default).await;
-                store.close().await;
-                states.map_err(|e: StoreError| e.to_string())
-            })
+        let states = with_store(&database_url, |store| async move {
+            store
+                .entry_states(&keys, &enabled_by_default)
+                .await
+                .map_err(|e| e.to_string())
         })
-        .map_err(|message| Error::new(ruby.get_inner(&ERROR), message))?;
+        .map_err(|message| error(ruby, message))?;
         Ok(states
             .into_iter()
             .map(|(key, last, enabled)| (key, last.map(|at| at.and_utc().timestamp()), enabled))
             .collect())
+    }
+
+    /// Enables or disables a key in GoodJob's settings, atomically.
+    fn set_enabled(
+        ruby: &Ruby,
+        database_url: String,
+        key: String,
+        enabled: bool,
+    ) -> Result<(), Error> {
+        with_store(&database_url, |store| async move {
+            store
+                .set_enabled(&key, enabled)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .map_err(|message| error(ruby, message))
+    }
+
+    /// Inserts a manual run of a direct entry (given as its engine configuration, JSON);
+    /// returns the job id.
+    fn enqueue_now(ruby: &Ruby, database_url: String, entry_json: String) -> Result<String, Error> {
+        let entry: EntryConfig = serde_json::from_str(&entry_json)
+            .map_err(|e| error(ruby, format!("bad entry configuration: {e}")))?;
+        with_store(&database_url, |store| async move {
+            scheduler::enqueue_now(&store, entry).await
+        })
+        .map(|id| id.to_string())
+        .map_err(|message| error(ruby, message))
     }
 }
 
@@ -146,8 +245,12 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     let class = module.define_class("NativeScheduler", ruby.class_object())?;
     class.define_singleton_method("start", function!(NativeScheduler::start, 1))?;
     class.define_singleton_method("entry_states", function!(NativeScheduler::entry_states, 3))?;
+    class.define_singleton_method("set_enabled", function!(NativeScheduler::set_enabled, 3))?;
+    class.define_singleton_method("enqueue_now", function!(NativeScheduler::enqueue_now, 2))?;
     class.define_method("stop", method!(NativeScheduler::stop, 1))?;
     class.define_method("running?", method!(NativeScheduler::is_running, 0))?;
     class.define_method("next_event", method!(NativeScheduler::next_event, 1))?;
+    class.define_method("enqueued", method!(NativeScheduler::enqueued, 4))?;
+    class.define_method("schedule_next", method!(NativeScheduler::schedule_next, 2))?;
     Ok(())
 }

@@ -1,0 +1,670 @@
+//! The cron scheduler: one timer for all entries, one statement per instant, catch-up after a
+//! start or an outage. It runs on its own thread with a single-threaded tokio runtime, created
+//! on `start` (never before, so a forked child starts its own).
+//!
+//! Direct entries are inserted into `good_jobs` by the engine. Ruby-path entries are claimed in
+//! the `good_cron_claims` ledger and handed to the host (`Event::Enqueue`), which enqueues them
+//! through ActiveJob and reports back (`Command::Enqueued`). Entries whose schedule is a Proc
+//! get each next instant from the host (`Event::Next` → `Command::Next`).
+
+mod entry;
+
+use crate::config::{Enqueue, SchedulerConfig};
+use crate::store::{Claim, Claimed, Enqueued, LedgerClaim, Outcome, Store, StoreError};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use entry::{naive, Entry};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{mpsc as async_mpsc, watch};
+use uuid::Uuid;
+
+/// How bad a log line is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// A run of an entry: what was decided about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    pub key: String,
+    pub cron_at: i64,
+    /// Seconds between the instant and the claim.
+    pub lateness: f64,
+    /// Claimed by a catch-up (after a start or an outage), not on time.
+    pub caught_up: bool,
+}
+
+/// What the scheduler tells its host, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Log {
+        level: Level,
+        message: String,
+    },
+    /// A direct run's outcome (`job_id` when this process inserted it).
+    Claimed {
+        run: Run,
+        outcome: Outcome,
+        job_id: Option<Uuid>,
+    },
+    /// A claim statement failed (the database is away); the run is retried by catch-up.
+    Failed {
+        run: Run,
+        error: String,
+    },
+    /// This process won a Ruby-path run: the host must enqueue it, then send `Enqueued`.
+    Enqueue {
+        run: Run,
+    },
+    /// Another process has a Ruby-path run, or its entry is disabled.
+    Skipped {
+        run: Run,
+        outcome: Outcome,
+    },
+    /// The host must send the next instant of `key` (a Proc schedule) after `after`, or after
+    /// its last run in the database when `None`.
+    Next {
+        key: String,
+        after: Option<i64>,
+    },
+}
+
+/// What the host tells the scheduler.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// A Ruby-path run was enqueued (`job_id`), or enqueuing it raised (`error`).
+    Enqueued {
+        key: String,
+        cron_at: i64,
+        job_id: Option<String>,
+        error: Option<String>,
+    },
+    /// The next instant of a Proc-scheduled entry; `None`: it never runs again.
+    Next { key: String, at: Option<i64> },
+}
+
+/// Without `cron_graceful_restart_period`, the end of an outage still claims what it missed
+/// in the last minute, so a brief blip of the database loses nothing.
+const DEFAULT_OUTAGE_WINDOW: i64 = 60;
+/// Rows per claim statement when catching up many instants.
+const CLAIM_CHUNK: usize = 5_000;
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// How often clocks are compared and the ledger pruned.
+const HOUSEKEEPING_EVERY: i64 = 600;
+/// How often ledger claims left by dead processes are looked for.
+const STALE_CHECK_EVERY: i64 = 5;
+const DEFAULT_CLAIM_TIMEOUT: f64 = 30.0;
+
+/// A running scheduler. Dropping it asks the thread to stop without waiting.
+pub struct Scheduler {
+    shutdown: watch::Sender<bool>,
+    commands: async_mpsc::UnboundedSender<Command>,
+    finished: mpsc::Receiver<()>,
+    /// Joined once the thread has said it finished, so nothing is left when `stop` returns.
+    thread: Option<std::thread::JoinHandle<()>>,
+    running: bool,
+}
+
+impl Scheduler {
+    /// Parses every entry, starts the scheduler thread, and waits until it has reached the
+    /// database: a missing table or index is an error here; an unreachable database is not
+    /// (the scheduler keeps retrying and logs it).
+    pub fn start(
+        config: SchedulerConfig,
+        events: mpsc::Sender<Event>,
+    ) -> Result<Scheduler, String> {
+        let entries = config
+            .entries
+            .iter()
+            .cloned()
+            .map(Entry::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (commands, commands_rx) = async_mpsc::unbounded_channel();
+        let (finished_tx, finished) = mpsc::channel();
+        let (ready_tx, ready) = mpsc::channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the scheduler runtime: {e}"))?;
+        let store = {
+            let _context = runtime.enter();
+            Store::new(&config.database_url).map_err(|e| format!("database_url: {e}"))?
+        };
+        let mut worker = Worker {
+            by_key: entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.config.key.clone(), i))
+                .collect(),
+            ledger_keys: entries
+                .iter()
+                .filter(|e| e.config.enqueue == Enqueue::ActiveJob)
+                .map(|e| e.config.key.clone())
+                .collect(),
+            entries,
+            store,
+            window: config.graceful_restart_period.map(|s| s.max(0.0) as i64),
+            claim_timeout: Duration::from_secs_f64(
+                config
+                    .claim_timeout
+                    .unwrap_or(DEFAULT_CLAIM_TIMEOUT)
+                    .max(0.0),
+            ),
+            process: Uuid::new_v4(),
+            events,
+            heap: BinaryHeap::new(),
+            down_since: None,
+            outage: false,
+            backoff: Duration::ZERO,
+            housekeeping_at: None,
+            stale_checked_at: None,
+        };
+        let thread = std::thread::Builder::new()
+            .name("good_cron-scheduler".into())
+            .spawn(move || {
+                runtime.block_on(worker.run(ready_tx, shutdown_rx, commands_rx));
+                // The pool and the runtime go before the thread says it has finished.
+                drop(worker);
+                drop(runtime);
+                let _ = finished_tx.send(());
+            })
+            .map_err(|e| format!("cannot start the scheduler thread: {e}"))?;
+        match ready.recv() {
+            Ok(Err(message)) => {
+                let _ = thread.join();
+                Err(message)
+            }
+            _ => Ok(Scheduler {
+                shutdown,
+                commands,
+                finished,
+                thread: Some(thread),
+                running: true,
+            }),
+        }
+    }
+
+    /// Hands a command to the scheduler thread (ignored once it has stopped).
+    pub fn send(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+
+    /// Asks the scheduler to stop and waits up to `timeout` (forever if `None`); true when
+    /// it has stopped.
+    pub fn stop(&mut self, timeout: Option<Duration>) -> bool {
+        let _ = self.shutdown.send(true);
+        let stopped = match timeout {
+            Some(timeout) => self.finished.recv_timeout(timeout).is_ok(),
+            None => self.finished.recv().is_ok(),
+        } || !self.running;
+        if stopped {
+            self.running = false;
+            // It has sent its last message: joining waits only for the thread to exit.
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        }
+        stopped
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        if self.running && !matches!(self.finished.try_recv(), Err(mpsc::TryRecvError::Empty)) {
+            self.running = false;
+        }
+        self.running
+    }
+}
+
+/// Inserts a manual run of a direct entry now (`cron_at` NULL, so it never collides with a
+/// scheduled instant); returns its job id.
+pub async fn enqueue_now(
+    store: &Store,
+    config: crate::config::EntryConfig,
+) -> Result<Uuid, String> {
+    let entry = Entry::new(config)?;
+    let key = entry.config.key.clone();
+    let mut claim = entry
+        .claim(None, Utc::now())
+        .ok_or_else(|| format!("{key} is not enqueued by the engine"))?;
+    // A manual run ignores enable/disable, as GoodJob's "enqueue now" does.
+    claim.enabled_by_default = true;
+    let id = claim.id;
+    store.claim(&[claim]).await.map_err(|e| e.to_string())?;
+    Ok(id)
+}
+
+/// The state of the scheduler thread.
+struct Worker {
+    entries: Vec<Entry>,
+    by_key: HashMap<String, usize>,
+    /// Keys of the entries enqueued through the ledger.
+    ledger_keys: Vec<String>,
+    store: Store,
+    /// How far back a start claims missed instants (`cron_graceful_restart_period`).
+    window: Option<i64>,
+    claim_timeout: Duration,
+    /// This scheduler's id in the ledger.
+    process: Uuid,
+    events: mpsc::Sender<Event>,
+    /// The next instant of every entry: one timer for all.
+    heap: BinaryHeap<Reverse<(i64, usize)>>,
+    /// Set while instants wait to be claimed (after a start or an outage): the first of them.
+    down_since: Option<i64>,
+    /// The database is unreachable (logged once, when it happens).
+    outage: bool,
+    backoff: Duration,
+    housekeeping_at: Option<i64>,
+    stale_checked_at: Option<i64>,
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// Sleeps until the wall clock reaches `at` (whole seconds), or forever without one.
+async fn sleep_until(at: Option<i64>) {
+    let Some(at) = at else {
+        return std::future::pending().await;
+    };
+    loop {
+        let wait = (DateTime::from_timestamp(at, 0).unwrap_or_default() - now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        if wait.is_zero() {
+            return;
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+fn seconds(at: Option<NaiveDateTime>) -> i64 {
+    at.map_or(0, |at| at.and_utc().timestamp())
+}
+
+impl Worker {
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    fn log(&self, level: Level, message: String) {
+        self.emit(Event::Log { level, message });
+    }
+
+    /// Serves until asked to stop; whatever is in flight then (a sleep, a claim) is dropped,
+    /// so `stop` never waits on the database.
+    async fn run(
+        &mut self,
+        ready: mpsc::Sender<Result<(), String>>,
+        mut shutdown: watch::Receiver<bool>,
+        mut commands: async_mpsc::UnboundedReceiver<Command>,
+    ) {
+        tokio::select! {
+            _ = self.serve(ready, &mut commands) => {}
+            _ = shutdown.changed() => {}
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.store.close()).await;
+    }
+
+    async fn serve(
+        &mut self,
+        ready: mpsc::Sender<Result<(), String>>,
+        commands: &mut async_mpsc::UnboundedReceiver<Command>,
+    ) {
+        let started = now().timestamp();
+        match self.store.check_schema(!self.ledger_keys.is_empty()).await {
+            Ok(()) => {}
+            Err(StoreError::Schema(message)) => {
+                let _ = ready.send(Err(message));
+                return;
+            }
+            Err(StoreError::Database(e)) => self.went_down(started, &e.to_string()),
+        }
+        let _ = ready.send(Ok(()));
+        self.housekeeping().await;
+        self.schedule_from(started);
+        for entry in self.entries.iter().filter(|e| e.schedule.is_none()) {
+            self.emit(Event::Next {
+                key: entry.config.key.clone(),
+                after: None,
+            });
+        }
+        // Catch up from the start of the graceful period, then run from now.
+        if let Some(window) = self.window {
+            let from = started - window;
+            self.down_since = Some(self.down_since.map_or(from, |d| d.min(from)));
+        }
+        loop {
+            if self.down_since.is_some() {
+                self.recover().await;
+                continue;
+            }
+            let next = self.heap.peek().map(|&Reverse((at, _))| at);
+            tokio::select! {
+                _ = sleep_until(next) => self.tick().await,
+                Some(command) = commands.recv() => {
+                    let mut batch = vec![command];
+                    while let Ok(more) = commands.try_recv() {
+                        batch.push(more);
+                    }
+                    self.handle(batch).await;
+                }
+            }
+        }
+    }
+
+    fn schedule_from(&mut self, from: i64) {
+        let scheduled: Vec<_> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                e.schedule
+                    .as_ref()?
+                    .next_after(from)
+                    .map(|at| Reverse((at, i)))
+            })
+            .collect();
+        // Proc-scheduled entries keep the instants the host sent.
+        let dynamic = self
+            .heap
+            .drain()
+            .filter(|Reverse((_, i))| self.entries[*i].schedule.is_none());
+        self.heap = dynamic.chain(scheduled).collect();
+    }
+
+    async fn handle(&mut self, commands: Vec<Command>) {
+        let mut done = Vec::new();
+        for command in commands {
+            match command {
+                Command::Enqueued {
+                    key,
+                    cron_at,
+                    job_id,
+                    error,
+                } => done.push(Enqueued {
+                    cron_key: key,
+                    cron_at: naive(cron_at),
+                    job_id,
+                    error,
+                }),
+                Command::Next { key, at } => {
+                    if let (Some(&i), Some(at)) = (self.by_key.get(&key), at) {
+                        self.heap.push(Reverse((at, i)));
+                    }
+                }
+            }
+        }
+        if !done.is_empty() {
+            if let Err(e) = self.store.mark_enqueued(&done, self.process).await {
+                // The claims stay pending; another process takes them over after the timeout.
+                self.log(
+                    Level::Warn,
+                    format!(
+                        "good_cron: could not record {} enqueued run(s): {e}",
+                        done.len()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Claims every entry due now, then queues each one's next instant.
+    async fn tick(&mut self) {
+        let stamp = now();
+        let mut due = Vec::new();
+        while let Some(&Reverse((at, i))) = self.heap.peek() {
+            if at > stamp.timestamp() {
+                break;
+            }
+            self.heap.pop();
+            due.push((at, i));
+        }
+        for &(at, i) in &due {
+            match &self.entries[i].schedule {
+                Some(schedule) => {
+                    if let Some(next) = schedule.next_after(at) {
+                        self.heap.push(Reverse((next, i)));
+                    }
+                }
+                None => self.emit(Event::Next {
+                    key: self.entries[i].config.key.clone(),
+                    after: Some(at),
+                }),
+            }
+        }
+        if let Err(e) = self.claim(&due, stamp, false).await {
+            for &(at, i) in &due {
+                let run = self.run_of(i, at, stamp, false);
+                self.emit(Event::Failed {
+                    run,
+                    error: e.to_string(),
+                });
+            }
+            let first = due
+                .iter()
+                .map(|&(at, _)| at)
+                .min()
+                .unwrap_or(stamp.timestamp());
+            self.went_down(first, &e.to_string());
+            return;
+        }
+        self.take_over_stale().await;
+        self.housekeeping().await;
+    }
+
+    fn run_of(&self, i: usize, cron_at: i64, stamp: DateTime<Utc>, caught_up: bool) -> Run {
+        let lateness = (stamp - DateTime::from_timestamp(cron_at, 0).unwrap_or_default())
+            .num_microseconds()
+            .unwrap_or(0) as f64
+            / 1e6;
+        Run {
+            key: self.entries[i].config.key.clone(),
+            cron_at,
+            lateness,
+            caught_up,
+        }
+    }
+
+    /// Claims `(instant, entry)` pairs: direct entries in one statement, Ruby-path entries in
+    /// another; reports every outcome. Returns how many this process won.
+    async fn claim(
+        &self,
+        due: &[(i64, usize)],
+        stamp: DateTime<Utc>,
+        caught_up: bool,
+    ) -> Result<usize, StoreError> {
+        // Each row is enqueued a microsecond after the one before, so executors that take
+        // the oldest first run them in this order.
+        let direct: Vec<Claim> = due
+            .iter()
+            .zip(0..)
+            .filter_map(|(&(at, i), n)| {
+                self.entries[i].claim(Some(at), stamp + chrono::Duration::microseconds(n))
+            })
+            .collect();
+        let ledger: Vec<LedgerClaim> = due
+            .iter()
+            .filter(|&&(_, i)| self.entries[i].config.enqueue == Enqueue::ActiveJob)
+            .map(|&(at, i)| LedgerClaim {
+                cron_key: self.entries[i].config.key.clone(),
+                cron_at: naive(at),
+                enabled_by_default: self.entries[i].config.enabled_by_default,
+            })
+            .collect();
+        let mut won = 0;
+        let direct_ids: HashMap<(String, i64), Uuid> = direct
+            .iter()
+            .map(|c| ((c.cron_key.clone(), seconds(c.cron_at)), c.id))
+            .collect();
+        for Claimed {
+            cron_key,
+            cron_at,
+            outcome,
+        } in self.store.claim(&direct).await?
+        {
+            let at = seconds(cron_at);
+            let run = self.run_of(self.by_key[&cron_key], at, stamp, caught_up);
+            let job_id = (outcome == Outcome::Claimed).then(|| direct_ids[&(cron_key, at)]);
+            won += usize::from(job_id.is_some());
+            self.emit(Event::Claimed {
+                run,
+                outcome,
+                job_id,
+            });
+        }
+        for Claimed {
+            cron_key,
+            cron_at,
+            outcome,
+        } in self.store.claim_ledger(&ledger, self.process).await?
+        {
+            let run = self.run_of(self.by_key[&cron_key], seconds(cron_at), stamp, caught_up);
+            if outcome == Outcome::Claimed {
+                won += 1;
+                self.emit(Event::Enqueue { run });
+            } else {
+                self.emit(Event::Skipped { run, outcome });
+            }
+        }
+        Ok(won)
+    }
+
+    /// Ruby-path runs whose process died between claim and enqueue are taken over.
+    async fn take_over_stale(&mut self) {
+        let at = now().timestamp();
+        if self.ledger_keys.is_empty()
+            || self
+                .stale_checked_at
+                .is_some_and(|checked| at - checked < STALE_CHECK_EVERY)
+        {
+            return;
+        }
+        self.stale_checked_at = Some(at);
+        match self
+            .store
+            .take_over_stale(&self.ledger_keys, self.process, self.claim_timeout)
+            .await
+        {
+            Ok(taken) => {
+                let stamp = now();
+                for (key, cron_at) in taken {
+                    self.log(Level::Warn, format!("good_cron: taking over the run of {key} at {cron_at}: the process that claimed it never enqueued it"));
+                    let run = self.run_of(
+                        self.by_key[&key],
+                        cron_at.and_utc().timestamp(),
+                        stamp,
+                        true,
+                    );
+                    self.emit(Event::Enqueue { run });
+                }
+            }
+            Err(e) => self.log(
+                Level::Warn,
+                format!("good_cron: could not look for stale claims: {e}"),
+            ),
+        }
+    }
+
+    fn went_down(&mut self, first_missed: i64, error: &str) {
+        if !self.outage {
+            self.outage = true;
+            self.log(
+                Level::Error,
+                format!("good_cron: database unavailable ({error}); retrying with backoff"),
+            );
+        }
+        self.down_since = Some(
+            self.down_since
+                .map_or(first_missed, |d| d.min(first_missed)),
+        );
+    }
+
+    /// Claims missed instants (oldest first, within the window) once the database answers,
+    /// retrying with backoff until it does, then resumes from now. Proc-scheduled entries
+    /// have no instants to enumerate and are not caught up.
+    async fn recover(&mut self) {
+        tokio::time::sleep(self.backoff).await;
+        let Some(since) = self.down_since else { return };
+        let stamp = now();
+        let from = since.max(stamp.timestamp() - self.window.unwrap_or(DEFAULT_OUTAGE_WINDOW));
+        let mut missed: Vec<(i64, usize)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((i, e.schedule.as_ref()?)))
+            .flat_map(|(i, schedule)| {
+                schedule
+                    .within(from, stamp.timestamp())
+                    .map(move |at| (at, i))
+            })
+            .collect();
+        missed.sort_unstable();
+        let mut claimed = 0;
+        for chunk in missed.chunks(CLAIM_CHUNK) {
+            match self.claim(chunk, stamp, true).await {
+                Ok(won) => claimed += won,
+                Err(e) => {
+                    self.went_down(since, &e.to_string());
+                    self.backoff =
+                        (self.backoff * 2).clamp(Duration::from_millis(250), MAX_BACKOFF);
+                    return;
+                }
+            }
+        }
+        let mut message = if self.outage {
+            "good_cron: database available again; ".to_owned()
+        } else {
+            "good_cron: ".to_owned()
+        };
+        message.push_str(&format!(
+            "caught up {claimed} missed run(s) since {}",
+            naive(from)
+        ));
+        if since < from {
+            message.push_str(&format!(
+                "; earlier runs, back to {}, are outside cron_graceful_restart_period and were skipped",
+                naive(since)
+            ));
+        }
+        self.log(Level::Info, message);
+        self.down_since = None;
+        self.outage = false;
+        self.backoff = Duration::ZERO;
+        self.schedule_from(stamp.timestamp());
+    }
+
+    /// Every few minutes: warns when this host's clock and the database's differ by more than
+    /// a second, and prunes old ledger rows.
+    async fn housekeeping(&mut self) {
+        let at = now().timestamp();
+        if self
+            .housekeeping_at
+            .is_some_and(|checked| at - checked < HOUSEKEEPING_EVERY)
+        {
+            return;
+        }
+        self.housekeeping_at = Some(at);
+        let before = now();
+        if let Ok(database) = self.store.database_now().await {
+            let local = before + (now() - before) / 2;
+            let skew = (database - local).num_milliseconds() as f64 / 1000.0;
+            if skew.abs() > 1.0 {
+                self.log(Level::Warn, format!("good_cron: this host's clock differs from the database's by {skew:.1}s; runs are still claimed once, but late or early by that much"));
+            }
+        }
+        if !self.ledger_keys.is_empty() {
+            if let Err(e) = self.store.prune_ledger().await {
+                self.log(
+                    Level::Warn,
+                    format!("good_cron: could not prune old claims: {e}"),
+                );
+            }
+        }
+    }
+}
