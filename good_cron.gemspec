@@ -7,12 +7,12 @@ Gem::Specification.new do |spec|
   spec.version = GoodCron::VERSION
   spec.authors = ["good_cron contributors"]
   spec.license = "MIT"
-  spec.summary = "GoodJob-compatible cron schedules evaluated by a Rust engine"
+  spec.summary = "Exactly-once cron for GoodJob's configuration, with a Rust engine"
   spec.description = <<~DESC
-    good_cron reads the cron schedules of a GoodJob configuration (cron syntax and
-    fugit's natural language, with time zones) and evaluates them in a Rust native
-    extension. Its exactly-once cron scheduler and job poller, coordinated through
-    PostgreSQL, are being built and are not in this version yet.
+    good_cron reads a GoodJob cron configuration (cron syntax and fugit's natural language,
+    with time zones) and enqueues each scheduled run exactly once across every process
+    sharing a PostgreSQL database, with no duplicate-key errors, catch-up of missed runs and
+    a fixed DST policy. Its engine is a Rust native extension; a job poller is being built.
     Installing compiles the extension with cargo: it needs Ruby headers, libclang and a Rust toolchain.
   DESC
   spec.required_ruby_version = ">= 3.1"

@@ -202,8 +202,9 @@ class CliTest < Minitest::Test
     refute_includes err, "s3cret"
   end
 
-  # The fixture Rails app, booted by `list --app`: its initializer's entries, its database
-  # (DATABASE_URL through ActiveRecord), and no scheduler started, even with GOOD_CRON_START=1.
+  # The fixture Rails app, booted by `list --app`: its initializer's entries (plus one of Procs),
+  # its database (DATABASE_URL through ActiveRecord), and no scheduler started, even with
+  # GOOD_CRON_START=1.
   def test_list_boots_a_rails_app_without_starting_the_scheduler
     database.truncate
     database.with_connection do |conn|
@@ -213,12 +214,21 @@ class CliTest < Minitest::Test
     app = File.join(@tmp, "app")
     FileUtils.cp_r(FIXTURE, app)
     env = { "DATABASE_URL" => database.url, "GOOD_CRON_START" => "1", "TZ" => "UTC" }
+    File.write(File.join(app, "config/initializers/zz_test.rb"), <<~RUBY)
+      Rails.application.config.good_job[:cron][:dynamic] = {
+        cron: ->(_last) { Time.utc(2030, 1, 2, 3, 4, 5) }, class: -> { HeartbeatJob }, args: ["x", 1],
+      }
+    RUBY
 
     out, err, status = good_cron("list", "--app", app, "-e", "production", env: env)
     assert_equal 0, status.exitstatus, err
     rows = table(out)
-    assert_equal %w[heartbeat report], rows.map { |row| row["KEY"] }
-    heartbeat, report = rows
+    assert_equal %w[heartbeat report dynamic], rows.map { |row| row["KEY"] }
+    heartbeat, report, dynamic = rows
+    assert_equal ["(Proc)", "-", "-", "never", "yes", "(Proc)"],
+                 dynamic.values_at("SCHEDULE", "CRON", "ZONE", "LAST RUN", "ENABLED", "CLASS")
+    assert_match(/\Ain \d+d \d+h +2030-01-02 03:04:05 \+00:00\z/, dynamic["NEXT RUN"])
+    assert_includes out, "Note: a (Proc) schedule's next run is what its Proc answers now"
     assert_equal ["every second", "* * * * * *", "never", "yes", "HeartbeatJob"],
                  heartbeat.values_at("SCHEDULE", "CRON", "LAST RUN", "ENABLED", "CLASS")
     assert_equal ["* * * * * *", "ReportJob"], report.values_at("SCHEDULE", "CLASS")

@@ -6,8 +6,11 @@ require "json"
 
 # GoodJob's cron hash as good_cron reads it: every kind of bad input is reported by a
 # GoodCron::ConfigurationError whose message names the entry and what is wrong with it (all
-# problems at once), and a valid hash becomes exactly the plain data the engine is given,
-# with the job serialized by ActiveJob itself. No database is needed.
+# problems at once), and a valid hash becomes exactly the plain data the engine is given:
+# `{ key:, cron:, enqueue:, enabled_by_default:, job: }`, where `job` (the row of the direct
+# path, with the job serialized by ActiveJob itself) is there only for `enqueue: :good_jobs`.
+# Procs are accepted in every dynamic option and put the entry on the :active_job path.
+# No database is needed.
 class SchedulerConfigTest < Minitest::Test
   # A job with a queue and a priority of its own.
   class ReportJob < ActiveJob::Base
@@ -20,6 +23,13 @@ class SchedulerConfigTest < Minitest::Test
   # A job that takes what ActiveJob is given.
   class PlainJob < ActiveJob::Base
     def perform(*, **); end
+  end
+
+  # A job whose enqueue callbacks must run: only ActiveJob's perform_later runs them.
+  class CallbackJob < ActiveJob::Base
+    around_enqueue { |_job, block| block.call }
+
+    def perform(*); end
   end
 
   # Not a job at all.
@@ -38,8 +48,8 @@ class SchedulerConfigTest < Minitest::Test
   end
 
   # The ConfigurationError that reading +cron_hash+ raises.
-  def problems_of(cron_hash)
-    error = assert_raises(GoodCron::ConfigurationError) { GoodCron::CronEntry.all_from(cron_hash) }
+  def problems_of(cron_hash, enqueue: :auto)
+    error = assert_raises(GoodCron::ConfigurationError) { GoodCron::CronEntry.all_from(cron_hash, enqueue: enqueue) }
     assert_kind_of GoodCron::Error, error
     assert_kind_of StandardError, error
     assert_kind_of Array, error.problems
@@ -49,8 +59,8 @@ class SchedulerConfigTest < Minitest::Test
 
   # Exactly one problem, about +key+, mentioning each of +fragments+ (Strings or Regexps),
   # in #problems and in the message.
-  def assert_one_problem(cron_hash, key, *fragments)
-    error = problems_of(cron_hash)
+  def assert_one_problem(cron_hash, key, *fragments, enqueue: :auto)
+    error = problems_of(cron_hash, enqueue: enqueue)
     assert_equal 1, error.problems.size, error.message
     problem = error.problems.first
     assert problem.start_with?("#{key}: "), "the problem names the entry #{key.inspect}: #{problem.inspect}"
@@ -98,7 +108,7 @@ class SchedulerConfigTest < Minitest::Test
       problem = assert_one_problem({ nightly: valid(cron: cron) }, "nightly", cron.inspect)
       assert_includes problem, invalid.message, "the InvalidSchedule message is included"
     end
-    assert_one_problem({ nightly: valid(cron: 5) }, "nightly", ":cron must be a String, got 5")
+    assert_one_problem({ nightly: valid(cron: 5) }, "nightly", ":cron must be a String or a Proc, got 5")
   end
 
   def test_a_class_that_cannot_be_found
@@ -165,9 +175,14 @@ class SchedulerConfigTest < Minitest::Test
                        'got "tomorrow"')
     assert_one_problem({ nightly: valid(set: "q") }, "nightly", ":set must be a Hash", 'got "q"')
 
+    # Every bad set option of an entry is reported (since Procs came, in one problem of the
+    # entry, joined by "; ", as the same check runs on a set Proc's result at enqueue time).
     error = problems_of({ nightly: valid(set: { "urgency" => 1, "priority" => "high", "wait" => "soon" }) })
-    assert_equal 3, error.problems.size, "every bad set option of an entry is reported"
     error.problems.each { |problem| assert problem.start_with?("nightly: :set ") }
+    reported = error.problems.join("\n")
+    [":set has unknown option :urgency", ":set priority must be an Integer", ":set wait must be a number"].each do |fragment|
+      assert_includes reported, fragment, "every bad set option of an entry is reported"
+    end
   end
 
   def test_enabled_by_default_must_be_a_boolean
@@ -177,17 +192,135 @@ class SchedulerConfigTest < Minitest::Test
     assert_one_problem({ nightly: valid(enabled_by_default: nil) }, "nightly", ":enabled_by_default", "got nil")
   end
 
-  def test_a_proc_in_any_dynamic_option_is_not_supported_yet
-    %i[args kwargs set class cron enabled_by_default].each do |option|
-      [-> { 1 }, proc { 1 }].each do |callable|
-        problem = assert_one_problem({ nightly: valid(option => callable) }, "nightly",
-                                     ":#{option} is a Proc", "not support yet")
-        refute_match(/cannot be found|must be|unknown option/, problem, "only the Proc is reported for #{option}")
+  # --- Procs ------------------------------------------------------------------------------
+
+  DYNAMIC = %i[args kwargs set class cron enabled_by_default].freeze
+
+  # A Proc in any option GoodJob allows one is accepted, is not called at boot, and puts the
+  # entry on the Ruby path: the engine gets no row template, only the key (and no schedule or
+  # default when a Proc decides those).
+  def test_a_proc_in_any_dynamic_option_is_accepted_and_takes_the_active_job_path
+    DYNAMIC.each do |option|
+      [-> { 1 }, proc { 1 }, ->(_last) { 1 }].each do |callable|
+        calls = 0
+        counted = proc { |*| (calls += 1) && callable.call }
+        %i[auto active_job].each do |enqueue|
+          entries = GoodCron::CronEntry.all_from({ nightly: valid(option => counted) }, enqueue: enqueue)
+          assert_equal 1, entries.size
+          native = entries.first.to_native
+          assert_equal %i[key cron enqueue enabled_by_default job], native.keys
+          assert_equal "nightly", native[:key]
+          assert_equal :active_job, native[:enqueue], "a #{option} Proc under #{enqueue.inspect}"
+          assert_nil native[:job], "no row template for a Ruby-path entry"
+          if option == :cron
+            assert_nil native[:cron], "a Proc picks each next run"
+          else
+            assert_equal EVERY_MINUTE, native[:cron]
+          end
+          if option == :enabled_by_default
+            assert_nil native[:enabled_by_default], "a Proc decides at enqueue time"
+          else
+            assert_equal true, native[:enabled_by_default]
+          end
+          assert_nil entries.first.schedule if option == :cron
+          assert_nil entries.first.job_class if option == :class
+        end
+        assert_equal 0, calls, "a #{option} Proc is not called at boot"
       end
     end
     # String keys too (GOOD_JOB_CRON is JSON, but an initializer may use strings).
-    assert_one_problem({ "nightly" => { "cron" => EVERY_MINUTE, "class" => PLAIN, "args" => -> { [1] } } },
-                       "nightly", ":args is a Proc")
+    entry, = GoodCron::CronEntry.all_from({ "nightly" => { "cron" => EVERY_MINUTE, "class" => PLAIN, "args" => -> { [1] } } })
+    assert_equal :active_job, entry.to_native[:enqueue]
+  end
+
+  # The direct path cannot call Ruby at enqueue time: asking for it with a Proc is an error
+  # that says why and what to use instead, reported with the entry's key like any other.
+  def test_a_proc_with_enqueue_good_jobs_is_a_configuration_error_saying_it_needs_ruby_at_enqueue_time
+    DYNAMIC.each do |option|
+      problem = assert_one_problem({ nightly: valid(option => -> { 1 }) }, "nightly",
+                                   "needs Ruby at enqueue time", ":#{option} is a Proc", "enqueue: :good_jobs",
+                                   ":auto or :active_job", enqueue: :good_jobs)
+      refute_match(/cannot be found|must be|unknown option/, problem)
+    end
+    assert_one_problem({ nightly: valid(cron: ->(_last) {}) }, "nightly", "needs Ruby at enqueue time", ":cron is a Proc",
+                       enqueue: :good_jobs)
+    # Several Procs are named together; other entries' problems are reported alongside.
+    error = problems_of({ nightly: valid(args: -> { [] }, set: -> { {} }), missing: { class: PLAIN } }, enqueue: :good_jobs)
+    assert_equal 2, error.problems.size, error.message
+    assert(error.problems.any? { |p| p.start_with?("nightly: ") && p.include?(":args is a Proc, :set is a Proc") })
+    assert(error.problems.any? { |p| p.start_with?("missing: ") && p.include?("missing :cron") })
+  end
+
+  # A Proc replaces only its own option's check; the others are still checked at boot.
+  def test_a_proc_skips_the_boot_check_of_its_own_option_only
+    assert_one_problem({ nightly: valid(class: -> { PlainJob }, cron: "every blue moon") }, "nightly", "every blue moon")
+    assert_one_problem({ nightly: valid(cron: ->(_last) {}, class: "NoSuchJob") }, "nightly", 'class "NoSuchJob" cannot be found')
+    assert_one_problem({ nightly: valid(args: -> { {} }, kwargs: [1]) }, "nightly", ":kwargs must be a Hash")
+    assert_one_problem({ nightly: valid(set: -> { { urgency: 1 } }, enabled_by_default: "no") }, "nightly",
+                       ":enabled_by_default must be true or false (or a Proc)")
+    # What a Proc returns is checked when it is called (at enqueue time), not at boot.
+    entry, = GoodCron::CronEntry.all_from({ nightly: valid(args: -> { { not: "an array" } }) })
+    assert_equal :active_job, entry.to_native[:enqueue]
+  end
+
+  def test_a_job_class_with_enqueue_callbacks_takes_the_active_job_path
+    entry, = GoodCron::CronEntry.all_from({ hook: valid(class: "SchedulerConfigTest::CallbackJob") })
+    assert_equal :active_job, entry.to_native[:enqueue]
+    assert_nil entry.to_native[:job]
+    assert_one_problem({ hook: valid(class: "SchedulerConfigTest::CallbackJob") }, "hook", "needs Ruby at enqueue time",
+                       "SchedulerConfigTest::CallbackJob has enqueue callbacks", enqueue: :good_jobs)
+    # ActiveJob's own (logging) callbacks do not count.
+    entry, = GoodCron::CronEntry.all_from({ plain: valid }, enqueue: :good_jobs)
+    assert_equal :good_jobs, entry.to_native[:enqueue]
+  end
+
+  def test_enqueue_must_be_one_of_the_three_modes
+    error = problems_of({ nightly: valid }, enqueue: :sidekiq)
+    assert_equal 1, error.problems.size
+    assert_includes error.problems.first, "enqueue must be one of :auto, :good_jobs, :active_job, got :sidekiq"
+    assert_raises(GoodCron::ConfigurationError) do
+      GoodCron::Scheduler.new({ nightly: valid }, database_url: "postgres://127.0.0.1:1/none", enqueue: "good_jobs")
+    end
+  end
+
+  # :auto picks the direct path only for GoodJob's adapter and entries that need no Ruby. A
+  # stand-in GoodJob::Adapter is defined for this test only (the test files share a process).
+  def test_auto_picks_good_jobs_only_for_goodjobs_adapter_and_entries_that_need_no_ruby
+    entry, = GoodCron::CronEntry.all_from({ plain: valid })
+    assert_equal :active_job, entry.to_native[:enqueue], "without GoodJob's adapter"
+
+    with_good_job_adapter(PlainJob) do
+      entries = GoodCron::CronEntry.all_from({
+                                               plain: valid,
+                                               dynamic: valid(args: -> { [1] }),
+                                               hook: valid(class: "SchedulerConfigTest::CallbackJob"),
+                                               report: valid(class: "SchedulerConfigTest::ReportJob"),
+                                             })
+      assert_equal({ "plain" => :good_jobs, "dynamic" => :active_job, "hook" => :active_job, "report" => :active_job },
+                   entries.to_h { |e| [e.key, e.to_native[:enqueue]] }, "ReportJob keeps its own (non-GoodJob) adapter")
+      assert_equal PLAIN, entries.first.to_native.dig(:job, :job_class)
+      entry, = GoodCron::CronEntry.all_from({ plain: valid }, enqueue: :active_job)
+      assert_equal :active_job, entry.to_native[:enqueue], ":active_job is honoured on GoodJob's adapter too"
+    end
+  ensure
+    refute defined?(::GoodJob), "the stand-in GoodJob is removed"
+  end
+
+  # Defines a minimal ::GoodJob::Adapter and puts +job_class+ on it for the block.
+  def with_good_job_adapter(job_class)
+    skip "GoodJob is loaded in this process" if defined?(::GoodJob)
+    good_job = Module.new
+    Object.const_set(:GoodJob, good_job)
+    good_job.const_set(:Adapter, Class.new do
+      def enqueue(job) = raise("the stand-in GoodJob adapter was called for #{job.class}")
+      def enqueue_at(job, _at) = enqueue(job)
+    end)
+    previous = job_class.queue_adapter
+    job_class.queue_adapter = ::GoodJob::Adapter.new
+    yield
+  ensure
+    job_class.queue_adapter = previous if previous
+    Object.send(:remove_const, :GoodJob) if good_job && Object.const_get(:GoodJob, false).equal?(good_job)
   end
 
   def test_several_bad_entries_are_reported_together_each_naming_its_key
@@ -197,23 +330,24 @@ class SchedulerConfigTest < Minitest::Test
       bad_schedule: valid(cron: "every blue moon"),
       no_such_class: valid(class: "NoSuchJob"),
       "not_a_hash" => 5,
-      dynamic: valid(args: -> { [] }),
+      dynamic: valid(args: -> { [] }, kwargs: [1]),
       bad_set: valid(set: { priority: "high" }),
       also_good: valid(args: [1]),
+      also_dynamic: valid(args: -> { [] }),
     }
     error = problems_of(config)
     assert_equal 6, error.problems.size, error.message
     assert_match(/6 problems in the cron configuration/, error.message)
     expected = {
       "no_cron" => "missing :cron", "bad_schedule" => "every blue moon", "no_such_class" => "NoSuchJob",
-      "not_a_hash" => "must be a Hash", "dynamic" => ":args is a Proc", "bad_set" => ":set priority"
+      "not_a_hash" => "must be a Hash", "dynamic" => ":kwargs must be a Hash", "bad_set" => ":set priority"
     }
     expected.each do |key, fragment|
       problem = error.problems.find { |p| p.start_with?("#{key}: ") }
       assert problem, "#{key} is reported: #{error.message}"
       assert_includes problem, fragment
     end
-    refute(error.problems.any? { |p| p.start_with?("good: ", "also_good: ") })
+    refute(error.problems.any? { |p| p.start_with?("good: ", "also_good: ", "also_dynamic: ") })
   end
 
   def test_the_problems_of_one_entry_are_reported_together
@@ -245,21 +379,35 @@ class SchedulerConfigTest < Minitest::Test
     ActiveJob::Base.logger = previous_logger
   end
 
+  # The entries of +cron_hash+ on the direct path (the only one with a row template).
+  def direct(cron_hash)
+    GoodCron::CronEntry.all_from(cron_hash, enqueue: :good_jobs)
+  end
+
+  # The engine's row template of a direct entry.
+  def job_of(entry)
+    native = entry.to_native
+    assert_equal :good_jobs, native[:enqueue]
+    assert_equal %i[job_class queue_name priority serialized_params wait_seconds wait_until], native[:job].keys
+    native[:job]
+  end
+
   def engine_params(entry)
-    JSON.parse(entry.to_native.fetch(:serialized_params))
+    JSON.parse(job_of(entry).fetch(:serialized_params))
   end
 
   def test_symbol_keys_scalar_args_and_defaults
-    entry, = GoodCron::CronEntry.all_from({ nightly: { cron: "every day at 3am", class: PLAIN, args: 42,
+    entry, = direct({ nightly: { cron: "every day at 3am", class: PLAIN, args: 42,
                                                        description: "the nightly run" } })
     native = entry.to_native
+    job = job_of(entry)
     assert_equal "nightly", native[:key]
     assert_equal "every day at 3am", native[:cron]
-    assert_equal PLAIN, native[:job_class]
-    assert_equal "default", native[:queue_name]
-    assert_equal 0, native[:priority]
-    assert_nil native[:wait_seconds]
-    assert_nil native[:wait_until]
+    assert_equal PLAIN, job[:job_class]
+    assert_equal "default", job[:queue_name]
+    assert_equal 0, job[:priority]
+    assert_nil job[:wait_seconds]
+    assert_nil job[:wait_until]
     assert_equal true, native[:enabled_by_default]
     assert_equal "the nightly run", entry.description
     assert_equal GoodCron::Schedule.parse("every day at 3am"), entry.schedule
@@ -282,13 +430,14 @@ class SchedulerConfigTest < Minitest::Test
         "enabled_by_default" => false,
       },
     }
-    entry, = GoodCron::CronEntry.all_from(config)
+    entry, = direct(config)
     native = entry.to_native
+    job = job_of(entry)
     assert_equal "report", native[:key]
-    assert_equal "SchedulerConfigTest::ReportJob", native[:job_class]
-    assert_equal "critical", native[:queue_name]
-    assert_equal 5, native[:priority]
-    assert_equal 30.0, native[:wait_seconds]
+    assert_equal "SchedulerConfigTest::ReportJob", job[:job_class]
+    assert_equal "critical", job[:queue_name]
+    assert_equal 5, job[:priority]
+    assert_equal 30.0, job[:wait_seconds]
     assert_equal false, native[:enabled_by_default]
 
     # What `set(...).perform_later(...)` enqueues, as ActiveJob's test adapter records it.
@@ -307,32 +456,33 @@ class SchedulerConfigTest < Minitest::Test
   end
 
   def test_the_job_class_queue_and_priority_apply_without_set
-    entry, = GoodCron::CronEntry.all_from({ report: { cron: EVERY_MINUTE, class: SchedulerConfigTest::ReportJob,
+    entry, = direct({ report: { cron: EVERY_MINUTE, class: SchedulerConfigTest::ReportJob,
                                                       kwargs: { limit: 3 } } })
     native = entry.to_native
-    assert_equal "reports", native[:queue_name]
-    assert_equal 7, native[:priority]
-    assert_equal "SchedulerConfigTest::ReportJob", native[:job_class]
+    job = job_of(entry)
+    assert_equal "reports", job[:queue_name]
+    assert_equal 7, job[:priority]
+    assert_equal "SchedulerConfigTest::ReportJob", job[:job_class]
     assert_equal active_job_params(ReportJob.new(limit: 3)), engine_params(entry).except("job_id", "enqueued_at")
   end
 
   def test_set_wait_accepts_a_duration
-    entry, = GoodCron::CronEntry.all_from({ later: valid(set: { wait: 2.minutes }) })
-    assert_equal 120.0, entry.to_native[:wait_seconds]
-    entry, = GoodCron::CronEntry.all_from({ later: valid(set: { wait: 1.5 }) })
-    assert_equal 1.5, entry.to_native[:wait_seconds]
+    entry, = direct({ later: valid(set: { wait: 2.minutes }) })
+    assert_equal 120.0, job_of(entry)[:wait_seconds]
+    entry, = direct({ later: valid(set: { wait: 1.5 }) })
+    assert_equal 1.5, job_of(entry)[:wait_seconds]
   end
 
   # Whatever passes validation must become plain data: `wait_until` accepts anything with
   # #to_time (a Date, a Time), so the engine must be given that time, in Unix seconds.
   def test_set_wait_until_accepts_what_it_validates
     time = Time.utc(2030, 1, 2, 3, 4, 5)
-    entry, = GoodCron::CronEntry.all_from({ later: valid(set: { wait_until: time }) })
-    assert_equal time.to_f, entry.to_native[:wait_until]
+    entry, = direct({ later: valid(set: { wait_until: time }) })
+    assert_equal time.to_f, job_of(entry)[:wait_until]
 
     date = Date.new(2030, 1, 2)
-    entry, = GoodCron::CronEntry.all_from({ later: valid(set: { wait_until: date }) })
-    assert_equal date.to_time.to_f, entry.to_native[:wait_until]
+    entry, = direct({ later: valid(set: { wait_until: date }) })
+    assert_equal date.to_time.to_f, job_of(entry)[:wait_until]
   end
 
   def test_entries_keep_the_order_of_the_hash

@@ -217,7 +217,7 @@ module GoodCron
     end
 
     # What to list: the cron hash, its database, and notes for below the table.
-    Source = Struct.new(:cron, :database_url, :graceful_restart_period, :notes, :origin, keyword_init: true)
+    Source = Struct.new(:cron, :database_url, :graceful_restart_period, :enqueue, :notes, :origin, keyword_init: true)
 
     def from_json(options)
       path = File.expand_path(options[:config])
@@ -231,7 +231,7 @@ module GoodCron
       rescue JSON::ParserError => e
         raise Failure, "#{options[:config]} is not valid JSON: #{e.message.lines.first.strip}"
       end
-      Source.new(cron: cron, database_url: options[:database_url] || @env["DATABASE_URL"], notes: [],
+      Source.new(cron: cron, database_url: options[:database_url] || @env["DATABASE_URL"], enqueue: :auto, notes: [],
                  origin: options[:config])
     end
 
@@ -252,8 +252,10 @@ module GoodCron
         notes << "cron is not enabled in this app (config.good_job.enable_cron / GOOD_JOB_ENABLE_CRON): " \
                  "the scheduler does not run these entries"
       end
+      good_cron = config.respond_to?(:good_cron) ? config.good_cron : {}
       Source.new(cron: settings.cron, database_url: options[:database_url] || rails_database_url,
                  graceful_restart_period: settings.graceful_restart_period, notes: notes,
+                 enqueue: (good_cron[:enqueue] || :auto).to_sym, # as the Railtie reads it
                  origin: "config.good_job of #{app} (#{::Rails.env})")
     rescue GoodCron::ConfigurationError => e
       raise Failure, e.message.delete_prefix("good_cron: ")
@@ -325,6 +327,7 @@ module GoodCron
       table = EntryTable.new(entries, classes, now: now, color: color?)
       table.lines.each { |line| @out.puts line }
       notes = source.notes.dup
+      notes << "a (Proc) schedule's next run is what its Proc answers now, shown in this process's zone" if table.proc_schedule?
       if table.process_zone?
         notes << "a zone marked (local) is this process's zone (TZ, else /etc/localtime): the schedule names " \
                  "none, so it runs in the zone of each process that runs it"
@@ -335,7 +338,8 @@ module GoodCron
     def read_entries(source, url)
       logger = Logger.new(@err, progname: "good_cron", level: Logger::WARN)
       scheduler = GoodCron::Scheduler.new(source.cron, database_url: url, logger: logger,
-                                                       graceful_restart_period: source.graceful_restart_period)
+                                                       graceful_restart_period: source.graceful_restart_period,
+                                                       enqueue: source.enqueue)
       scheduler.entries
     rescue GoodCron::ConfigurationError => e
       message = e.message.delete_prefix("good_cron: ")
@@ -372,6 +376,8 @@ module GoodCron
       return "" unless entry.is_a?(Hash)
 
       klass = entry[:class] || entry["class"]
+      return "(Proc)" if klass.respond_to?(:call)
+
       klass.is_a?(Module) ? klass.name : klass.to_s
     end
 
@@ -527,8 +533,14 @@ module GoodCron
         @color = color
       end
 
+      # Whether a schedule names no zone (so it runs in the process's).
       def process_zone?
-        @entries.any? { |entry| !zone_given?(entry.schedule) }
+        @entries.any? { |entry| entry.schedule && !zone_given?(entry.schedule) }
+      end
+
+      # Whether an entry's cron is a Proc (no schedule; its next run is the Proc's answer).
+      def proc_schedule?
+        @entries.any? { |entry| entry.schedule.nil? }
       end
 
       def lines
@@ -545,19 +557,29 @@ module GoodCron
       private
 
       def row(entry)
-        schedule = entry.schedule
-        zone_given = zone_given?(schedule)
-        cron = zone_given ? schedule.to_cron.delete_suffix(" #{schedule.time_zone}") : schedule.to_cron
         [
           entry.key,
-          schedule.source.strip,
-          cron,
-          zone_given ? schedule.time_zone : "#{schedule.time_zone} (local)",
-          entry.next_at ? [EntryTable.relative((entry.next_at - @now).ceil), CLI.local_time(entry.next_at, schedule)] : ["none"],
-          entry.last_at ? [EntryTable.relative((entry.last_at - @now).floor), CLI.local_time(entry.last_at, schedule)] : ["never"],
+          *schedule_cells(entry.schedule),
+          entry.next_at ? [EntryTable.relative((entry.next_at - @now).ceil), time(entry.next_at, entry.schedule)] : ["none"],
+          entry.last_at ? [EntryTable.relative((entry.last_at - @now).floor), time(entry.last_at, entry.schedule)] : ["never"],
           entry.enabled? ? "yes" : "no",
           @classes.fetch(entry.key, ""),
         ]
+      end
+
+      # SCHEDULE, CRON and ZONE.
+      def schedule_cells(schedule)
+        return ["(Proc)", "-", "-"] unless schedule
+
+        zone = schedule.time_zone
+        return [schedule.source.strip, schedule.to_cron.delete_suffix(" #{zone}"), zone] if zone_given?(schedule)
+
+        [schedule.source.strip, schedule.to_cron, "#{zone} (local)"]
+      end
+
+      # In the schedule's zone; a Proc's runs in this process's.
+      def time(at, schedule)
+        schedule ? CLI.local_time(at, schedule) : at.getlocal.strftime("#{TIME_FORMAT} %:z")
       end
 
       def zone_given?(schedule)
