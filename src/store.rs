@@ -96,7 +96,8 @@ const ENABLED: &str = "CASE WHEN c.enabled_by_default IS NULL THEN true \
 
 /// Inserts every claim in one statement. A row that exists already (another process won it)
 /// or whose entry is disabled is skipped without an error; the rows inserted wake executors
-/// with `NOTIFY good_job`, as GoodJob's enqueue does. Returns every claim's outcome.
+/// with `NOTIFY good_job`, as GoodJob's enqueue does (one per distinct payload). Returns the
+/// claims won or disabled: the others are duplicates, which losers need not be sent.
 fn claim_sql() -> String {
     format!(
         r#"
@@ -115,15 +116,15 @@ WITH {SETTINGS_CTE}, candidates AS (
     ON CONFLICT (cron_key, cron_at) WHERE cron_key IS NOT NULL DO NOTHING
     RETURNING id, queue_name, scheduled_at
 ), notified AS (
-    SELECT count(pg_notify('good_job', json_build_object(
-               'queue_name', queue_name,
-               'scheduled_at', to_char(scheduled_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text)) AS n
-    FROM (SELECT DISTINCT queue_name, scheduled_at FROM inserted) wake
+    SELECT count(pg_notify('good_job', payload)) AS n
+    FROM (SELECT DISTINCT json_build_object(
+              'queue_name', queue_name,
+              'scheduled_at', to_char(scheduled_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text AS payload
+          FROM inserted) wake
 )
-SELECT c.cron_key, c.cron_at,
-       CASE WHEN NOT c.enabled THEN 'disabled' WHEN i.id IS NULL THEN 'duplicate' ELSE 'claimed' END
+SELECT c.cron_key, c.cron_at, CASE WHEN c.enabled THEN 'claimed' ELSE 'disabled' END
 FROM candidates c LEFT JOIN inserted i ON i.id = c.id, notified
-ORDER BY c.position
+WHERE NOT c.enabled OR i.id IS NOT NULL
 "#
     )
 }
@@ -142,20 +143,43 @@ WITH {SETTINGS_CTE}, candidates AS (
     ON CONFLICT (cron_key, cron_at) DO NOTHING
     RETURNING cron_key, cron_at
 )
-SELECT c.cron_key, c.cron_at,
-       CASE WHEN NOT c.enabled THEN 'disabled' WHEN i.cron_key IS NULL THEN 'duplicate' ELSE 'claimed' END
+SELECT c.cron_key, c.cron_at, CASE WHEN c.enabled THEN 'claimed' ELSE 'disabled' END
 FROM candidates c LEFT JOIN inserted i ON i.cron_key = c.cron_key AND i.cron_at = c.cron_at
-ORDER BY c.position
+WHERE NOT c.enabled OR i.cron_key IS NOT NULL
 "#
     )
 }
 
-fn outcome(text: &str) -> Outcome {
-    match text {
-        "claimed" => Outcome::Claimed,
-        "disabled" => Outcome::Disabled,
-        _ => Outcome::Duplicate,
-    }
+/// Every claim's outcome, in order, from the rows a claim statement returned (those won or
+/// disabled): the rest lost to another process.
+fn outcomes<'a>(
+    claims: impl Iterator<Item = (&'a String, Option<NaiveDateTime>)>,
+    rows: &[sqlx::postgres::PgRow],
+) -> Vec<Claimed> {
+    let decided: std::collections::HashMap<(String, Option<NaiveDateTime>), Outcome> = rows
+        .iter()
+        .map(|row| {
+            let outcome = if row.get::<&str, _>(2) == "claimed" {
+                Outcome::Claimed
+            } else {
+                Outcome::Disabled
+            };
+            ((row.get(0), row.get(1)), outcome)
+        })
+        .collect();
+    claims
+        .map(|(key, at)| {
+            let outcome = decided
+                .get(&(key.clone(), at))
+                .copied()
+                .unwrap_or(Outcome::Duplicate);
+            Claimed {
+                cron_key: key.clone(),
+                cron_at: at,
+                outcome,
+            }
+        })
+        .collect()
 }
 
 /// A small pool on the app's database.
@@ -228,14 +252,10 @@ impl Store {
             .bind(column!(enabled_by_default))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .map(|row| Claimed {
-                cron_key: row.get(0),
-                cron_at: row.get(1),
-                outcome: outcome(row.get(2)),
-            })
-            .collect())
+        Ok(outcomes(
+            claims.iter().map(|c| (&c.cron_key, c.cron_at)),
+            &rows,
+        ))
     }
 
     /// Claims runs in the ledger for process `process`; returns every claim's outcome.
@@ -264,14 +284,10 @@ impl Store {
             .bind(process)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .map(|row| Claimed {
-                cron_key: row.get(0),
-                cron_at: row.get(1),
-                outcome: outcome(row.get(2)),
-            })
-            .collect())
+        Ok(outcomes(
+            claims.iter().map(|c| (&c.cron_key, Some(c.cron_at))),
+            &rows,
+        ))
     }
 
     /// Takes over, for `process`, ledger claims of `keys` that were never enqueued and are

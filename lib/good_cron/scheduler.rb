@@ -106,7 +106,7 @@ module GoodCron
                else
                  entry.enqueue_now(nil)
                end
-      instrument("enqueued_now", key: entry.key, job_id: job_id)
+      instrument("enqueued_now") { { key: entry.key, job_id: job_id } }
       job_id
     end
 
@@ -158,44 +158,46 @@ module GoodCron
     end
 
     def deliver_run(native, kind, key, cron_at, lateness, caught_up, *details)
-      run = { key: key, cron_at: Time.at(cron_at), lateness: lateness }
+      run = -> { { key: key, cron_at: Time.at(cron_at), lateness: lateness } }
       case kind
       when :claimed
         outcome, job_id = details
-        publish_outcome(outcome, caught_up, run.merge(job_id: job_id, enqueue: :good_jobs))
-      when :skipped then publish_outcome(details[0], caught_up, run)
+        publish_outcome(outcome, caught_up) { run.call.merge(job_id: job_id, enqueue: :good_jobs) }
+      when :skipped then publish_outcome(details[0], caught_up, &run)
       when :failed
-        logger.error("good_cron: could not claim #{key} at #{run[:cron_at].utc}: #{details[0]}")
-        instrument("failed", run.merge(error: details[0]))
-      when :enqueue then enqueue_run(native, @by_key.fetch(key), run, caught_up)
+        logger.error("good_cron: could not claim #{key} at #{Time.at(cron_at).utc}: #{details[0]}")
+        instrument("failed") { run.call.merge(error: details[0]) }
+      when :enqueue then enqueue_run(native, @by_key.fetch(key), run.call, caught_up)
       end
     end
 
-    def publish_outcome(outcome, caught_up, payload)
+    # Builds the payload only when someone listens: a losing process hears of every row.
+    def publish_outcome(outcome, caught_up, &payload)
       name = case outcome
              when :claimed then caught_up ? "caught_up" : "claimed"
              when :duplicate then "skipped_duplicate"
              else "skipped_disabled"
              end
-      if name == "claimed" || name == "caught_up"
-        logger.debug { "good_cron: enqueued #{payload[:key]} for #{payload[:cron_at].utc} as #{payload[:job_id]} (#{(payload[:lateness] * 1000).round(1)} ms late)" }
+      if outcome == :claimed && logger.debug?
+        run = payload.call
+        logger.debug("good_cron: enqueued #{run[:key]} for #{run[:cron_at].utc} as #{run[:job_id]} (#{(run[:lateness] * 1000).round(1)} ms late)")
       end
-      instrument(name, payload)
+      instrument(name, &payload)
     end
 
     # The Ruby path: this process won the run; enqueue it and tell the engine.
     def enqueue_run(native, entry, run, caught_up)
       unless entry.enabled_by_default || enabled?(entry)
         native.enqueued(entry.key, run[:cron_at].to_i, nil, "skipped: disabled")
-        return instrument("skipped_disabled", run)
+        return instrument("skipped_disabled") { run }
       end
       job_id = entry.enqueue_now(run[:cron_at])
       native.enqueued(entry.key, run[:cron_at].to_i, job_id, nil)
-      publish_outcome(:claimed, caught_up, run.merge(job_id: job_id, enqueue: :active_job))
+      publish_outcome(:claimed, caught_up) { run.merge(job_id: job_id, enqueue: :active_job) }
     rescue StandardError => e
       native.enqueued(entry.key, run[:cron_at].to_i, nil, "#{e.class}: #{e.message}")
       logger.error("good_cron: enqueuing #{entry.key} for #{run[:cron_at].utc} failed: #{e.class}: #{e.message}")
-      instrument("failed", run.merge(error: "#{e.class}: #{e.message}"))
+      instrument("failed") { run.merge(error: "#{e.class}: #{e.message}") }
     end
 
     # A Proc schedule: the engine asks for the run after +after+ (nil: after the last one in
@@ -225,8 +227,9 @@ module GoodCron
       nil
     end
 
-    def instrument(name, payload)
-      ActiveSupport::Notifications.instrument("#{name}.good_cron", payload)
+    def instrument(name)
+      name = "#{name}.good_cron"
+      ActiveSupport::Notifications.instrument(name, yield) if ActiveSupport::Notifications.notifier.listening?(name)
     end
 
     def monotonic_now

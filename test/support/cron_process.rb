@@ -12,6 +12,14 @@
 #
 # --config FILE: a GoodJob cron hash in JSON, used instead of --entries/--cron/--key-prefix;
 # each job class it names that does not exist is defined as an empty ActiveJob class.
+#
+# --enqueue MODE: the scheduler's enqueue: (auto, good_jobs or active_job; default good_jobs).
+# --claim-timeout SECONDS: the scheduler's claim_timeout: (when a stale ledger claim is taken over).
+# --adapter recording: RaceJob (and the classes --config defines) enqueue through
+#   test/support/recording_adapter.rb, which records each enqueue in the table
+#   recorded_enqueues (the test creates it); entries made from --entries then also get
+#   `kwargs: { cron_key: KEY }` so each record names its entry. GOOD_CRON_RECORDING_STALL=SECONDS
+#   stalls the first enqueue (see that file).
 require "logger"
 require "json"
 require "optparse"
@@ -20,7 +28,7 @@ require "active_job"
 require "good_cron"
 
 options = { entries: 10, cron: "every second", key_prefix: "entry", graceful: nil, start_at: nil, until: nil,
-            config: nil, measure_from: nil, measure_until: nil }
+            config: nil, measure_from: nil, measure_until: nil, enqueue: "good_jobs", claim_timeout: nil, adapter: nil }
 OptionParser.new do |o|
   o.on("--entries N", Integer) { |v| options[:entries] = v }
   o.on("--cron TEXT") { |v| options[:cron] = v }
@@ -31,12 +39,22 @@ OptionParser.new do |o|
   o.on("--config FILE") { |v| options[:config] = v }
   o.on("--measure-from EPOCH", Float) { |v| options[:measure_from] = v }
   o.on("--measure-until EPOCH", Float) { |v| options[:measure_until] = v }
+  o.on("--enqueue MODE") { |v| options[:enqueue] = v }
+  o.on("--claim-timeout SECONDS", Float) { |v| options[:claim_timeout] = v }
+  o.on("--adapter NAME", %w[recording]) { |v| options[:adapter] = v }
 end.parse!
 
 # The job every entry enqueues; nothing runs it here.
 class RaceJob < ActiveJob::Base
-  def perform(*); end
+  def perform(*, **); end
 end
+
+if options[:adapter] == "recording"
+  require_relative "recording_adapter"
+  RaceJob.queue_adapter = RecordingAdapter.new
+end
+# ActiveJob logs each enqueue to stdout by default, where this script writes JSON lines.
+ActiveJob::Base.logger = Logger.new(nil) if options[:adapter] || options[:enqueue] != "good_jobs"
 
 # Counts claims and keeps every other line (info and worse), so the parent can assert on them.
 class RecordingLogger < Logger
@@ -66,7 +84,10 @@ cron =
     JSON.parse(File.read(options[:config]))
   else
     (1..options[:entries]).to_h do |i|
-      ["#{options[:key_prefix]}_#{i}", { cron: options[:cron], class: "RaceJob", args: [i] }]
+      key = "#{options[:key_prefix]}_#{i}"
+      entry = { cron: options[:cron], class: "RaceJob", args: [i] }
+      entry[:kwargs] = { cron_key: key } if options[:adapter] == "recording"
+      [key, entry]
     end
   end
 cron.each_value do |entry|
@@ -74,7 +95,7 @@ cron.each_value do |entry|
   Object.const_set(name, Class.new(RaceJob)) if name.is_a?(String) && !Object.const_defined?(name)
 end
 scheduler = GoodCron::Scheduler.new(cron, graceful_restart_period: options[:graceful], logger: logger,
-                                          enqueue: :good_jobs)
+                                          enqueue: options[:enqueue].to_sym, claim_timeout: options[:claim_timeout])
 
 sleep(options[:start_at] - Time.now.to_f) if options[:start_at] && options[:start_at] > Time.now.to_f
 stop_reader, stop_writer = IO.pipe

@@ -26,6 +26,26 @@ module CronProcesses
       report.merge("status" => status, "stderr" => File.read(@err.path))
     end
 
+    # The JSON lines it has written so far (e.g. {"started":pid}, {"stalled":pid}).
+    def lines
+      File.readlines(@out.path).filter_map do |line|
+        JSON.parse(line)
+      rescue JSON::ParserError
+        nil
+      end
+    end
+
+    # Waits up to +timeout+ seconds for a line with +key+; true once written.
+    def wait_for_line(key, timeout)
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+      until lines.any? { |line| line.key?(key.to_s) }
+        return false if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+        sleep 0.05
+      end
+      true
+    end
+
     def kill9
       Process.kill(:KILL, @pid)
       Process.wait(@pid)
