@@ -1,11 +1,11 @@
 # frozen_string_literal: true
 
 require_relative "test_helper"
+require_relative "support/free_port"
 require "fileutils"
 require "json"
 require "open3"
 require "rbconfig"
-require "socket"
 require "timeout"
 require "tmpdir"
 
@@ -41,7 +41,7 @@ class RailsAppTest < Minitest::Test
   def test_puma_cluster_writes_each_instant_once_and_stops_cleanly
     pg_log_offset = File.size(ENV.fetch("GOOD_CRON_PG_LOG"))
     log = File.join(@app, "server.log")
-    pid = Process.spawn(app_env("WEB_CONCURRENCY" => "2"), RbConfig.ruby, "bin/rails", "server", "-p", free_port.to_s,
+    pid = Process.spawn(app_env("WEB_CONCURRENCY" => "2"), RbConfig.ruby, "bin/rails", "server", "-p", FreePort.pick.to_s,
                         "-b", "127.0.0.1", "-P", File.join(@app, "tmp/server.pid"),
                         chdir: @app, out: log, err: %i[child out], pgroup: true)
     begin
@@ -122,7 +122,7 @@ class RailsAppTest < Minitest::Test
   # A bad entry in the initializer stops `rails server` from booting, naming the entry.
   def test_a_bad_cron_entry_fails_the_server_boot
     write_initializer('Rails.application.config.good_job[:cron][:broken] = { cron: "every blue moon", class: "NoSuchJob" }')
-    output, status = rails("server", "-p", free_port.to_s, "-b", "127.0.0.1", "-P", File.join(@app, "tmp/server.pid"))
+    output, status = rails("server", "-p", FreePort.pick.to_s, "-b", "127.0.0.1", "-P", File.join(@app, "tmp/server.pid"))
 
     refute status.success?, output
     assert_includes output, "GoodCron::ConfigurationError"
@@ -278,12 +278,5 @@ class RailsAppTest < Minitest::Test
     Timeout.timeout(timeout) { Process.wait2(pid).last }
   rescue Timeout::Error
     flunk "the server did not exit within #{timeout} s of SIGTERM"
-  end
-
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
   end
 end

@@ -9,6 +9,8 @@ require "fugit"
 require "time"
 
 class ScheduleApiTest < Minitest::Test
+  include ProcessZone
+
   def utc(str)
     Time.iso8601(str)
   end
@@ -17,13 +19,6 @@ class ScheduleApiTest < Minitest::Test
     (times.is_a?(Array) ? times : [times]).map { |t| t&.utc&.strftime("%FT%TZ") }
   end
 
-  def with_tz(name)
-    saved = ENV["TZ"]
-    name.nil? ? ENV.delete("TZ") : ENV["TZ"] = name
-    yield
-  ensure
-    ENV["TZ"] = saved
-  end
 
   def parse(str, tz: "UTC")
     with_tz(tz) { GoodCron::Schedule.parse(str) }

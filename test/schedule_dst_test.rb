@@ -23,6 +23,8 @@ require_relative "test_helper"
 require "time"
 
 class ScheduleDstTest < Minitest::Test
+  include ProcessZone
+
   def utc(str)
     Time.iso8601(str.end_with?("Z") ? str : "#{str}Z")
   end
@@ -31,13 +33,6 @@ class ScheduleDstTest < Minitest::Test
     times.map { |t| t.utc.strftime("%FT%TZ") }
   end
 
-  def with_tz(name)
-    saved = ENV["TZ"]
-    ENV["TZ"] = name
-    yield
-  ensure
-    ENV["TZ"] = saved
-  end
 
   # The schedule with the zone as a suffix, and the same text without one, parsed under TZ.
   def each_form(expr, zone)

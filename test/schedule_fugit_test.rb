@@ -61,13 +61,6 @@ class ScheduleFugitTest < Minitest::Test
   module Zones
     module_function
 
-    def with_tz(name)
-      saved = ENV["TZ"]
-      ENV["TZ"] = name
-      yield
-    ensure
-      ENV["TZ"] = saved
-    end
 
     def tzinfo(name)
       (@tzinfo ||= {})[name] ||= EtOrbi.get_tzone(name) || raise("no zone #{name}")
@@ -173,7 +166,7 @@ class ScheduleFugitTest < Minitest::Test
     def work(pairs, budget)
       deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + budget
       jobs = pairs.map do |pair|
-        Zones.with_tz(pair.process_zone) do
+        ProcessZone.with_tz(pair.process_zone) do
           cron = Fugit.parse(pair.schedule)
           refs = FugitRunner.references(cron.timezone || Zones.tzinfo(pair.process_zone), pair)
           { pair: pair, cron: cron, refs: refs, done: 0, rows: [], cost: 0.0 }
@@ -209,7 +202,7 @@ class ScheduleFugitTest < Minitest::Test
     def run_ref(job)
       ref = job[:refs][job[:done]]
       job[:done] += 1
-      Zones.with_tz(job[:pair].process_zone) do
+      ProcessZone.with_tz(job[:pair].process_zone) do
         t0 = Process.clock_gettime(Process::CLOCK_MONOTONIC)
         job[:rows] << [ref, :next, chain(job[:cron], ref, :next_time, NEXT_CHAIN)]
         job[:rows] << [ref, :previous, chain(job[:cron], ref, :previous_time, PREVIOUS_CHAIN)]
@@ -253,7 +246,7 @@ class ScheduleFugitTest < Minitest::Test
     results.each do |(schedule, process_zone), rows|
       out.schedules << schedule
       out.pairs += 1
-      Zones.with_tz(process_zone) do
+      ProcessZone.with_tz(process_zone) do
         fugit = Fugit.parse(schedule)
         begin
           ours = GoodCron::Schedule.parse(schedule)
@@ -379,7 +372,7 @@ class ScheduleFugitTest < Minitest::Test
     mismatches = []
     compared = 0
     (FugitCorpus::ALL + FugitCorpus::QUIRKS).each do |s|
-      Zones.with_tz("UTC") do
+      ProcessZone.with_tz("UTC") do
         fugit = Fugit.parse(s)
         next if (fugit.weekdays || []).any? { |_, h| h.is_a?(Array) }
 
@@ -402,7 +395,7 @@ class ScheduleFugitTest < Minitest::Test
     from = Time.utc(2024, 2, 28, 12, 0, 0)
     problems = []
     (FugitCorpus::ALL + FugitCorpus::QUIRKS).each do |s|
-      Zones.with_tz("Europe/Paris") do
+      ProcessZone.with_tz("Europe/Paris") do
         first = GoodCron::Schedule.parse(s)
         again = GoodCron::Schedule.parse(first.to_cron)
         same = again.to_cron == first.to_cron && again.time_zone == first.time_zone &&
@@ -418,7 +411,7 @@ class ScheduleFugitTest < Minitest::Test
   # The zone each schedule is evaluated in: its suffix, else ENV["TZ"] when it was parsed.
   def test_time_zone_is_suffix_else_process_zone
     FugitCorpus::ALL.each do |s|
-      Zones.with_tz("Asia/Kathmandu") do
+      ProcessZone.with_tz("Asia/Kathmandu") do
         fugit = Fugit.parse(s)
         expected = fugit.timezone ? fugit.zone : "Asia/Kathmandu"
         assert_equal expected, GoodCron::Schedule.parse(s).time_zone, s

@@ -7,6 +7,8 @@ require_relative "support/private_postgres"
 # The database goes away under running schedulers, and hosts' clocks disagree: still one row
 # per instant, none missing, nothing raised in the host process.
 class SchedulerFaultTest < Minitest::Test
+  include CronProcesses::Assertions
+
   FAKETIME = Dir["/usr/lib/*/faketime/libfaketime.so.1"].first
 
   def setup
@@ -36,10 +38,7 @@ class SchedulerFaultTest < Minitest::Test
     end
     instants = PG.connect(@postgres.url) { |conn| CronProcesses.instants(conn) }
     assert_equal 10, instants.size
-    instants.each do |key, ats|
-      assert_empty (start_at + 1..until_at).to_a - ats, "#{key} is missing instants"
-      assert_equal ats.uniq, ats
-    end
+    assert_each_instant_once(instants, start_at + 1..until_at)
     assert_equal 0, CronProcesses.duplicate_key_lines(@postgres.log_path, 0)
   end
 
@@ -59,10 +58,7 @@ class SchedulerFaultTest < Minitest::Test
     assert(skewed.all?(&:any?), "skewed processes warn about their clocks: #{reports.map { |r| r["warnings"] }.inspect}")
     assert_empty reports.first["warnings"].grep(/clock differs/)
     instants = PG.connect(@postgres.url) { |conn| CronProcesses.instants(conn) }
-    instants.each do |key, ats|
-      assert_empty (start_at + 1..until_at).to_a - ats, "#{key} is missing instants"
-      assert_equal ats.uniq, ats
-    end
+    assert_each_instant_once(instants, start_at + 1..until_at)
     assert_equal 0, CronProcesses.duplicate_key_lines(@postgres.log_path, 0)
   end
 end

@@ -8,6 +8,7 @@ require "time"
 # instant must give exactly one row, none may be missing, and PostgreSQL must log no error.
 class SchedulerRaceTest < Minitest::Test
   include TestDatabase::Helper
+  include CronProcesses::Assertions
 
   def setup
     database.truncate
@@ -24,10 +25,7 @@ class SchedulerRaceTest < Minitest::Test
     instants = database.with_connection { |conn| CronProcesses.instants(conn) }
     expected = (start_at + 1..until_at).to_a
     assert_equal 50, instants.size
-    instants.each do |key, ats|
-      assert_empty expected - ats, "#{key} is missing instants"
-      assert_equal ats.uniq, ats, "#{key} has an instant twice"
-    end
+    assert_each_instant_once(instants, expected)
     total = reports.sum { |r| r["claimed"] }
     assert_equal instants.values.sum(&:size), total, "the processes report as many wins as there are rows"
     assert_operator reports.count { |r| r["claimed"].positive? }, :>=, 2, "the work is shared, not one process winning alone"

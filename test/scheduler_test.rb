@@ -1,9 +1,9 @@
 # frozen_string_literal: true
 
 require_relative "test_helper"
+require_relative "support/free_port"
 require "active_job"
 require "json"
-require "socket"
 require "tempfile"
 require "time"
 
@@ -125,13 +125,6 @@ class SchedulerTest < Minitest::Test
         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
       SQL
     end
-  end
-
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
   end
 
   # A database of its own on the test server, dropped after the block.
@@ -406,7 +399,7 @@ class SchedulerTest < Minitest::Test
 
   def test_a_database_away_at_start_is_logged_once_and_never_raised
     logger = RecordingLogger.new
-    scheduler = scheduler({ tick: every_second }, database_url: "postgres://postgres@127.0.0.1:#{free_port}/nowhere",
+    scheduler = scheduler({ tick: every_second }, database_url: "postgres://postgres@127.0.0.1:#{FreePort.pick}/nowhere",
                                                   logger: logger)
     assert_equal true, scheduler.start
     assert scheduler.running?
@@ -423,7 +416,7 @@ class SchedulerTest < Minitest::Test
   # With a healthy database stop takes a millisecond; with the database away it must not
   # first wait out a connection attempt (the pool's acquire timeout is 2 s).
   def test_stop_is_prompt_while_the_database_is_away
-    scheduler = scheduler({ tick: every_second }, database_url: "postgres://postgres@127.0.0.1:#{free_port}/nowhere",
+    scheduler = scheduler({ tick: every_second }, database_url: "postgres://postgres@127.0.0.1:#{FreePort.pick}/nowhere",
                                                   logger: RecordingLogger.new)
     engine_before = os_threads
     assert_equal true, scheduler.start

@@ -70,4 +70,14 @@ module CronProcesses
     conn.exec("SELECT cron_key, extract(epoch FROM cron_at)::bigint AS at FROM good_jobs ORDER BY cron_key, cron_at")
         .each_with_object(Hash.new { |h, k| h[k] = [] }) { |row, by_key| by_key[row["cron_key"]] << row["at"].to_i }
   end
+
+  # Mixed into a test: every key has each instant of +range+, each once.
+  module Assertions
+    def assert_each_instant_once(instants, range)
+      instants.each do |key, ats|
+        assert_empty range.to_a - ats, "#{key} is missing instants"
+        assert_equal ats.uniq, ats, "#{key} has an instant twice"
+      end
+    end
+  end
 end

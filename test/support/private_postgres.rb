@@ -2,7 +2,7 @@
 
 require "tmpdir"
 require "fileutils"
-require "socket"
+require_relative "free_port"
 require "pg"
 
 # A PostgreSQL server of a test's own, for tests that stop and restart the database under
@@ -16,7 +16,7 @@ class PrivatePostgres
     @dir = Dir.mktmpdir("good_cron_private_pg")
     FileUtils.chown("postgres", nil, @dir) if Process.uid.zero?
     @log_path = File.join(@dir, "postgresql.log")
-    @port = free_port
+    @port = FreePort.pick
     run("#{BIN}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync")
     File.write(File.join(data, "postgresql.auto.conf"), <<~CONF)
       listen_addresses = '127.0.0.1'
@@ -58,12 +58,5 @@ class PrivatePostgres
     command = ["runuser", "-u", "postgres", "--", *command] if Process.uid.zero?
     system(*command, chdir: "/", out: File::NULL, err: File.join(@dir, "tool.log")) or
       raise "#{command.join(" ")} failed: #{File.read(File.join(@dir, "tool.log"))}"
-  end
-
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
   end
 end
