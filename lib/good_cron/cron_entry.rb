@@ -55,7 +55,7 @@ module GoodCron
       @job_class = check { read_job_class(@options[:class]) } unless dynamic?(:class) || @options[:class].nil?
       %i[args kwargs set].each { |option| check { read(option, @options[option]) } unless dynamic?(option) }
       check { read_enabled(@options.fetch(:enabled_by_default, true)) } unless dynamic?(:enabled_by_default)
-      @enqueue = enqueue_path(enqueue) if @problems.empty?
+      @enqueue = check { enqueue_path(enqueue) } if @problems.empty?
       @serialized = check { serialize_job } if @problems.empty? && static?
     end
 
