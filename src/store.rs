@@ -20,7 +20,8 @@ pub struct Claim {
     pub serialized_params: String,
     pub scheduled_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
-    pub enabled_by_default: bool,
+    /// `None`: inserted whatever the settings say (a manual run).
+    pub enabled_by_default: Option<bool>,
 }
 
 /// What became of a run this process tried to claim.
@@ -347,29 +348,27 @@ impl Store {
     }
 
     /// Enables or disables `key` in GoodJob's settings (moves it between `cron_keys_enabled`
-    /// and `cron_keys_disabled`) in one atomic statement; concurrent toggles never leave a key
-    /// twice in an array.
+    /// and `cron_keys_disabled`) in one statement. Both rows are written by one multi-row
+    /// upsert, always in the same order, so concurrent toggles neither deadlock nor leave a key
+    /// twice in an array or in both.
     pub async fn set_enabled(&self, key: &str, enabled: bool) -> Result<(), StoreError> {
-        let (add_to, remove_from) = if enabled {
-            ("cron_keys_enabled", "cron_keys_disabled")
-        } else {
-            ("cron_keys_disabled", "cron_keys_enabled")
-        };
         sqlx::query(
-            "WITH removed AS (
-                 UPDATE good_job_settings SET value = value - $1, updated_at = now()
-                 WHERE key = $3 AND value ? $1
-             )
-             INSERT INTO good_job_settings (id, key, value, created_at, updated_at)
-             VALUES (gen_random_uuid(), $2, jsonb_build_array($1::text), now(), now())
+            "INSERT INTO good_job_settings (id, key, value, created_at, updated_at)
+             VALUES (gen_random_uuid(), 'cron_keys_disabled',
+                     CASE WHEN $2 THEN '[]'::jsonb ELSE jsonb_build_array($1::text) END, now(), now()),
+                    (gen_random_uuid(), 'cron_keys_enabled',
+                     CASE WHEN $2 THEN jsonb_build_array($1::text) ELSE '[]'::jsonb END, now(), now())
              ON CONFLICT (key) DO UPDATE SET
-                 value = CASE WHEN good_job_settings.value ? $1 THEN good_job_settings.value
-                              ELSE good_job_settings.value || jsonb_build_array($1::text) END,
+                 value = CASE
+                     WHEN (EXCLUDED.key = 'cron_keys_enabled') = $2 THEN
+                         CASE WHEN COALESCE(good_job_settings.value, '[]') ? $1 THEN good_job_settings.value
+                              ELSE COALESCE(good_job_settings.value, '[]') || jsonb_build_array($1::text) END
+                     ELSE COALESCE(good_job_settings.value, '[]') - $1::text
+                 END,
                  updated_at = now()",
         )
         .bind(key)
-        .bind(add_to)
-        .bind(remove_from)
+        .bind(enabled)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -112,8 +112,9 @@ module GoodCron
     # as GoodJob does, the Proc returns a Time, a schedule (its next run from now), or nil.
     def next_at_after(previous)
       result = @options[:cron].call(previous)
-      at = result.is_a?(String) ? Schedule.parse(result).next_at(Time.now) : result&.to_time
-      at if at && (previous.nil? || at > previous)
+      at = result.is_a?(String) ? Schedule.parse(result).next_at(Time.now) : result&.to_time&.ceil
+      # Runs are whole seconds, each strictly after the one before.
+      at if at && (previous.nil? || at.to_i > previous.to_i)
     end
 
     private

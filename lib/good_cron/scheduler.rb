@@ -68,6 +68,7 @@ module GoodCron
         return true unless @native
 
         deadline = timeout && (monotonic_now + timeout)
+        finish_enqueues(deadline)
         # Wait in slices so that signals and Thread#raise still reach this thread.
         until (stopped = @native.stop(deadline ? (deadline - monotonic_now).clamp(0, 0.1) : 0.1))
           break if deadline && monotonic_now >= deadline
@@ -141,12 +142,28 @@ module GoodCron
       @native = @events = @pid = nil
     end
 
+    # Lets the event thread finish the enqueues it was handed (up to +deadline+), so the
+    # engine records them before it stops and no other process takes them over.
+    def finish_enqueues(deadline)
+      return unless @events&.alive? && @events != Thread.current
+
+      @native.quiesce
+      @events.join(deadline && [deadline - monotonic_now, 0].max)
+    end
+
     def deliver_events(native)
       while (event = native.next_event(EVENT_WAIT)) != false
-        deliver(native, *event) if event
+        break if event == [:quiesced]
+
+        deliver_safely(native, event) if event
       end
+    end
+
+    # One event; a failure (a raising subscriber, a logger) is logged and the next one goes on.
+    def deliver_safely(native, event)
+      deliver(native, *event)
     rescue StandardError => e
-      warn "good_cron: the event thread stopped: #{e.class}: #{e.message}"
+      logger.error("good_cron: handling #{event.first(2).inspect} raised #{e.class}: #{e.message}")
     end
 
     def deliver(native, kind, *details)
@@ -191,13 +208,16 @@ module GoodCron
         native.enqueued(entry.key, run[:cron_at].to_i, nil, "skipped: disabled")
         return instrument("skipped_disabled") { run }
       end
-      job_id = entry.enqueue_now(run[:cron_at])
+      begin
+        job_id = entry.enqueue_now(run[:cron_at])
+      rescue StandardError => e
+        error = "#{e.class}: #{e.message}"
+        native.enqueued(entry.key, run[:cron_at].to_i, nil, error)
+        logger.error("good_cron: enqueuing #{entry.key} for #{run[:cron_at].utc} failed: #{error}")
+        return instrument("failed") { run.merge(error: error) }
+      end
       native.enqueued(entry.key, run[:cron_at].to_i, job_id, nil)
       publish_outcome(:claimed, caught_up) { run.merge(job_id: job_id, enqueue: :active_job) }
-    rescue StandardError => e
-      native.enqueued(entry.key, run[:cron_at].to_i, nil, "#{e.class}: #{e.message}")
-      logger.error("good_cron: enqueuing #{entry.key} for #{run[:cron_at].utc} failed: #{e.class}: #{e.message}")
-      instrument("failed") { run.merge(error: "#{e.class}: #{e.message}") }
     end
 
     # A Proc schedule: the engine asks for the run after +after+ (nil: after the last one in

@@ -86,7 +86,7 @@ impl Entry {
             serialized_params,
             scheduled_at: scheduled_at.naive_utc(),
             created_at: now.naive_utc(),
-            enabled_by_default: self.config.enabled_by_default.unwrap_or(true),
+            enabled_by_default: Some(self.config.enabled_by_default.unwrap_or(true)),
         })
     }
 }

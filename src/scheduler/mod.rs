@@ -72,6 +72,8 @@ pub enum Event {
         key: String,
         after: Option<i64>,
     },
+    /// The answer to `Command::Quiesce`: no `Enqueue` follows.
+    Quiesced,
 }
 
 /// What the host tells the scheduler.
@@ -86,6 +88,10 @@ pub enum Command {
     },
     /// The next instant of a Proc-scheduled entry; `None`: it never runs again.
     Next { key: String, at: Option<i64> },
+    /// Stop claiming (the host is stopping), but keep recording what the host enqueues until
+    /// the stop itself, so a run enqueued during a graceful stop is not taken over and
+    /// enqueued again.
+    Quiesce,
 }
 
 /// Without `cron_graceful_restart_period`, the end of an outage still claims what it missed
@@ -97,7 +103,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// How often clocks are compared and the ledger pruned.
 const HOUSEKEEPING_EVERY: i64 = 600;
 /// How often ledger claims left by dead processes are looked for.
-const STALE_CHECK_EVERY: i64 = 5;
+const STALE_CHECK_EVERY: u64 = 5;
 const DEFAULT_CLAIM_TIMEOUT: f64 = 30.0;
 
 /// A running scheduler. Dropping it asks the thread to stop without waiting.
@@ -163,7 +169,8 @@ impl Scheduler {
             outage: false,
             backoff: Duration::ZERO,
             housekeeping_at: None,
-            stale_checked_at: None,
+            quiesced: false,
+            unrecorded: Vec::new(),
         };
         let thread = std::thread::Builder::new()
             .name("good_cron-scheduler".into())
@@ -233,7 +240,7 @@ pub async fn enqueue_now(
         .claim(None, Utc::now())
         .ok_or_else(|| format!("{key} is not enqueued by the engine"))?;
     // A manual run ignores enable/disable, as GoodJob's "enqueue now" does.
-    claim.enabled_by_default = true;
+    claim.enabled_by_default = None;
     let id = claim.id;
     store.claim(&[claim]).await.map_err(|e| e.to_string())?;
     Ok(id)
@@ -260,7 +267,10 @@ struct Worker {
     outage: bool,
     backoff: Duration,
     housekeeping_at: Option<i64>,
-    stale_checked_at: Option<i64>,
+    /// The host is stopping: no more claims.
+    quiesced: bool,
+    /// Runs the host enqueued, not yet written to the ledger.
+    unrecorded: Vec<Enqueued>,
 }
 
 fn now() -> DateTime<Utc> {
@@ -308,6 +318,13 @@ impl Worker {
             _ = self.serve(ready, &mut commands) => {}
             _ = shutdown.changed() => {}
         }
+        // What the host enqueued before asking to stop is recorded, unless the database is away.
+        let mut last = Vec::new();
+        while let Ok(command) = commands.try_recv() {
+            last.push(command);
+        }
+        self.accept(last);
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.record_enqueued()).await;
         let _ = tokio::time::timeout(Duration::from_secs(1), self.store.close()).await;
     }
 
@@ -339,14 +356,23 @@ impl Worker {
             let from = started - window;
             self.down_since = Some(self.down_since.map_or(from, |d| d.min(from)));
         }
+        // Stale claims are looked for on a timer of their own: an entry may run rarely.
+        let mut stale_check = tokio::time::interval(Duration::from_secs(STALE_CHECK_EVERY));
+        stale_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            if self.down_since.is_some() {
+            if self.down_since.is_some() && !self.quiesced {
                 self.recover().await;
                 continue;
             }
-            let next = self.heap.peek().map(|&Reverse((at, _))| at);
+            let next = if self.quiesced {
+                None
+            } else {
+                self.heap.peek().map(|&Reverse((at, _))| at)
+            };
+            let check_stale = !self.ledger_keys.is_empty() && !self.quiesced;
             tokio::select! {
                 _ = sleep_until(next) => self.tick().await,
+                _ = stale_check.tick(), if check_stale => self.take_over_stale().await,
                 Some(command) = commands.recv() => {
                     let mut batch = vec![command];
                     while let Ok(more) = commands.try_recv() {
@@ -379,7 +405,12 @@ impl Worker {
     }
 
     async fn handle(&mut self, commands: Vec<Command>) {
-        let mut done = Vec::new();
+        self.accept(commands);
+        self.record_enqueued().await;
+    }
+
+    /// Takes in commands; enqueued runs wait in `unrecorded` until written.
+    fn accept(&mut self, commands: Vec<Command>) {
         for command in commands {
             match command {
                 Command::Enqueued {
@@ -387,7 +418,7 @@ impl Worker {
                     cron_at,
                     job_id,
                     error,
-                } => done.push(Enqueued {
+                } => self.unrecorded.push(Enqueued {
                     cron_key: key,
                     cron_at: naive(cron_at),
                     job_id,
@@ -398,18 +429,34 @@ impl Worker {
                         self.heap.push(Reverse((at, i)));
                     }
                 }
+                Command::Quiesce => {
+                    self.quiesced = true;
+                    self.emit(Event::Quiesced);
+                }
             }
         }
-        if !done.is_empty() {
-            if let Err(e) = self.store.mark_enqueued(&done, self.process).await {
+    }
+
+    /// Writes the enqueued runs to the ledger. They leave `unrecorded` only once written, so a
+    /// stop that interrupts this still writes them on its way out.
+    async fn record_enqueued(&mut self) {
+        if self.unrecorded.is_empty() {
+            return;
+        }
+        match self
+            .store
+            .mark_enqueued(&self.unrecorded, self.process)
+            .await
+        {
+            Ok(()) => self.unrecorded.clear(),
+            Err(e) => {
                 // The claims stay pending; another process takes them over after the timeout.
-                self.log(
-                    Level::Warn,
-                    format!(
-                        "good_cron: could not record {} enqueued run(s): {e}",
-                        done.len()
-                    ),
+                let message = format!(
+                    "good_cron: could not record {} enqueued run(s): {e}",
+                    self.unrecorded.len()
                 );
+                self.unrecorded.clear();
+                self.log(Level::Warn, message);
             }
         }
     }
@@ -454,7 +501,6 @@ impl Worker {
             self.went_down(first, &e.to_string());
             return;
         }
-        self.take_over_stale().await;
         self.housekeeping().await;
     }
 
@@ -537,15 +583,6 @@ impl Worker {
 
     /// Ruby-path runs whose process died between claim and enqueue are taken over.
     async fn take_over_stale(&mut self) {
-        let at = now().timestamp();
-        if self.ledger_keys.is_empty()
-            || self
-                .stale_checked_at
-                .is_some_and(|checked| at - checked < STALE_CHECK_EVERY)
-        {
-            return;
-        }
-        self.stale_checked_at = Some(at);
         match self
             .store
             .take_over_stale(&self.ledger_keys, self.process, self.claim_timeout)

@@ -68,7 +68,7 @@ class RecordingLogger < Logger
 
   def add(severity, message = nil, progname = nil)
     message ||= block_given? ? yield : progname
-    if message.to_s.include?("enqueued ")
+    if message.to_s.start_with?("good_cron: enqueued ")
       @claimed += 1
     elsif severity >= Logger::INFO
       @warnings << message.to_s

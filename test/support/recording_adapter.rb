@@ -32,9 +32,11 @@ class RecordingAdapter
     conn.exec(TABLE)
   end
 
-  def initialize(database_url = ENV.fetch("DATABASE_URL"), stall: ENV["GOOD_CRON_RECORDING_STALL"]&.to_f)
+  # +announce+: print `{"stalled":pid}` when the stall starts (for the parent of a process).
+  def initialize(database_url = ENV.fetch("DATABASE_URL"), stall: ENV["GOOD_CRON_RECORDING_STALL"]&.to_f, announce: true)
     @database_url = database_url
     @stall = stall
+    @announce = announce
     @lock = Mutex.new
   end
 
@@ -71,8 +73,10 @@ class RecordingAdapter
 
     seconds = @stall
     @stall = nil
-    $stdout.puts JSON.generate(stalled: Process.pid)
-    $stdout.flush
+    if @announce
+      $stdout.puts JSON.generate(stalled: Process.pid)
+      $stdout.flush
+    end
     sleep seconds
   end
 

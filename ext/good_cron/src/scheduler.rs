@@ -139,6 +139,11 @@ impl NativeScheduler {
         });
     }
 
+    /// Stops claiming; the event `[:quiesced]` follows the last `[:enqueue, …]`.
+    fn quiesce(&self) {
+        self.send(Command::Quiesce);
+    }
+
     /// The next instant of a Proc-scheduled entry (`nil`: no more runs).
     fn schedule_next(&self, key: String, at: Option<i64>) {
         self.send(Command::Next { key, at });
@@ -188,6 +193,7 @@ impl NativeScheduler {
             Event::Next { key, after } => {
                 Ok((ruby.to_symbol("next"), key, after).into_value_with(ruby))
             }
+            Event::Quiesced => Ok((ruby.to_symbol("quiesced"),).into_value_with(ruby)),
         }
     }
 
@@ -252,5 +258,6 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     class.define_method("next_event", method!(NativeScheduler::next_event, 1))?;
     class.define_method("enqueued", method!(NativeScheduler::enqueued, 4))?;
     class.define_method("schedule_next", method!(NativeScheduler::schedule_next, 2))?;
+    class.define_method("quiesce", method!(NativeScheduler::quiesce, 0))?;
     Ok(())
 }
