@@ -76,6 +76,7 @@ module GoodCron
         if stopped
           @events&.join(EVENT_WAIT * 2) unless @events == Thread.current
           @native = @events = nil
+          GoodCron.scheduler = nil if GoodCron.scheduler.equal?(self)
         end
         stopped
       end

@@ -15,7 +15,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use entry::{naive, Entry};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 use tokio::sync::{mpsc as async_mpsc, watch};
 use uuid::Uuid;
@@ -72,8 +73,6 @@ pub enum Event {
         key: String,
         after: Option<i64>,
     },
-    /// The answer to `Command::Quiesce`: no `Enqueue` follows.
-    Quiesced,
 }
 
 /// What the host tells the scheduler.
@@ -88,10 +87,6 @@ pub enum Command {
     },
     /// The next instant of a Proc-scheduled entry; `None`: it never runs again.
     Next { key: String, at: Option<i64> },
-    /// Stop claiming (the host is stopping), but keep recording what the host enqueues until
-    /// the stop itself, so a run enqueued during a graceful stop is not taken over and
-    /// enqueued again.
-    Quiesce,
 }
 
 /// Without `cron_graceful_restart_period`, the end of an outage still claims what it missed
@@ -110,6 +105,7 @@ const DEFAULT_CLAIM_TIMEOUT: f64 = 30.0;
 pub struct Scheduler {
     shutdown: watch::Sender<bool>,
     commands: async_mpsc::UnboundedSender<Command>,
+    quiesced: Arc<AtomicBool>,
     finished: mpsc::Receiver<()>,
     /// Joined once the thread has said it finished, so nothing is left when `stop` returns.
     thread: Option<std::thread::JoinHandle<()>>,
@@ -131,6 +127,7 @@ impl Scheduler {
             .map(Entry::new)
             .collect::<Result<Vec<_>, _>>()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let quiesced = Arc::new(AtomicBool::new(false));
         let (commands, commands_rx) = async_mpsc::unbounded_channel();
         let (finished_tx, finished) = mpsc::channel();
         let (ready_tx, ready) = mpsc::channel();
@@ -169,7 +166,7 @@ impl Scheduler {
             outage: false,
             backoff: Duration::ZERO,
             housekeeping_at: None,
-            quiesced: false,
+            quiesced: quiesced.clone(),
             unrecorded: Vec::new(),
         };
         let thread = std::thread::Builder::new()
@@ -190,11 +187,20 @@ impl Scheduler {
             _ => Ok(Scheduler {
                 shutdown,
                 commands,
+                quiesced,
                 finished,
                 thread: Some(thread),
                 running: true,
             }),
         }
+    }
+
+    /// The quiesce flag. Setting it stops claiming (the host is stopping) while the scheduler
+    /// keeps recording what the host enqueued, so runs enqueued during a graceful stop are not
+    /// taken over and enqueued again. No `Enqueue` event is sent once it is set, but those
+    /// already sent must be handled.
+    pub fn quiesced_flag(&self) -> Arc<AtomicBool> {
+        self.quiesced.clone()
     }
 
     /// Hands a command to the scheduler thread (ignored once it has stopped).
@@ -268,7 +274,7 @@ struct Worker {
     backoff: Duration,
     housekeeping_at: Option<i64>,
     /// The host is stopping: no more claims.
-    quiesced: bool,
+    quiesced: Arc<AtomicBool>,
     /// Runs the host enqueued, not yet written to the ledger.
     unrecorded: Vec<Enqueued>,
 }
@@ -298,6 +304,10 @@ fn seconds(at: Option<NaiveDateTime>) -> i64 {
 }
 
 impl Worker {
+    fn is_quiesced(&self) -> bool {
+        self.quiesced.load(Ordering::SeqCst)
+    }
+
     fn emit(&self, event: Event) {
         let _ = self.events.send(event);
     }
@@ -360,16 +370,16 @@ impl Worker {
         let mut stale_check = tokio::time::interval(Duration::from_secs(STALE_CHECK_EVERY));
         stale_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            if self.down_since.is_some() && !self.quiesced {
+            if self.down_since.is_some() && !self.is_quiesced() {
                 self.recover().await;
                 continue;
             }
-            let next = if self.quiesced {
+            let next = if self.is_quiesced() {
                 None
             } else {
                 self.heap.peek().map(|&Reverse((at, _))| at)
             };
-            let check_stale = !self.ledger_keys.is_empty() && !self.quiesced;
+            let check_stale = !self.ledger_keys.is_empty() && !self.is_quiesced();
             tokio::select! {
                 _ = sleep_until(next) => self.tick().await,
                 _ = stale_check.tick(), if check_stale => self.take_over_stale().await,
@@ -429,16 +439,13 @@ impl Worker {
                         self.heap.push(Reverse((at, i)));
                     }
                 }
-                Command::Quiesce => {
-                    self.quiesced = true;
-                    self.emit(Event::Quiesced);
-                }
             }
         }
     }
 
-    /// Writes the enqueued runs to the ledger. They leave `unrecorded` only once written, so a
-    /// stop that interrupts this still writes them on its way out.
+    /// Writes the enqueued runs to the ledger. They leave `unrecorded` only once written: a
+    /// stop that interrupts this writes them on its way out, and a failed write is retried
+    /// at the next tick (until then, their claims look pending to other processes).
     async fn record_enqueued(&mut self) {
         if self.unrecorded.is_empty() {
             return;
@@ -450,12 +457,10 @@ impl Worker {
         {
             Ok(()) => self.unrecorded.clear(),
             Err(e) => {
-                // The claims stay pending; another process takes them over after the timeout.
                 let message = format!(
-                    "good_cron: could not record {} enqueued run(s): {e}",
+                    "good_cron: could not record {} enqueued run(s) yet: {e}; retrying",
                     self.unrecorded.len()
                 );
-                self.unrecorded.clear();
                 self.log(Level::Warn, message);
             }
         }
@@ -463,6 +468,7 @@ impl Worker {
 
     /// Claims every entry due now, then queues each one's next instant.
     async fn tick(&mut self) {
+        self.record_enqueued().await;
         let stamp = now();
         let mut due = Vec::new();
         while let Some(&Reverse((at, i))) = self.heap.peek() {
@@ -573,7 +579,11 @@ impl Worker {
             let run = self.run_of(self.by_key[&cron_key], seconds(cron_at), stamp, caught_up);
             if outcome == Outcome::Claimed {
                 won += 1;
-                self.emit(Event::Enqueue { run });
+                // Once quiesced the host enqueues nothing more: the claim stays pending and
+                // another process takes it over.
+                if !self.is_quiesced() {
+                    self.emit(Event::Enqueue { run });
+                }
             } else {
                 self.emit(Event::Skipped { run, outcome });
             }
@@ -598,7 +608,9 @@ impl Worker {
                         stamp,
                         true,
                     );
-                    self.emit(Event::Enqueue { run });
+                    if !self.is_quiesced() {
+                        self.emit(Event::Enqueue { run });
+                    }
                 }
             }
             Err(e) => self.log(

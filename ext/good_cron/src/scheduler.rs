@@ -10,8 +10,9 @@ use good_cron_engine::store::{Outcome, Store};
 use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Symbol, Value};
 use std::future::Future;
 use std::mem::ManuallyDrop;
-use std::sync::{mpsc, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[magnus::wrap(class = "GoodCron::NativeScheduler", free_immediately, size)]
 struct NativeScheduler {
@@ -24,6 +25,8 @@ struct NativeScheduler {
 struct Engine {
     scheduler: Mutex<Scheduler>,
     events: Mutex<mpsc::Receiver<Event>>,
+    /// The scheduler's quiesce flag, read by `next_event` without taking the scheduler's lock.
+    quiesced: Arc<AtomicBool>,
 }
 
 impl Drop for NativeScheduler {
@@ -64,6 +67,41 @@ where
     })
 }
 
+enum Received {
+    Event(Event),
+    Timeout,
+    /// The scheduler was quiesced and every event sent before was taken.
+    Quiesced,
+    Disconnected,
+}
+
+/// Waits up to `timeout` for an event, in slices short enough to notice a quiesce promptly.
+fn receive(
+    events: &mpsc::Receiver<Event>,
+    timeout: Duration,
+    quiesced: impl Fn() -> bool,
+) -> Received {
+    const SLICE: Duration = Duration::from_millis(100);
+    let deadline = Instant::now() + timeout;
+    loop {
+        if quiesced() {
+            return match events.try_recv() {
+                Ok(event) => Received::Event(event),
+                Err(mpsc::TryRecvError::Empty) => Received::Quiesced,
+                Err(mpsc::TryRecvError::Disconnected) => Received::Disconnected,
+            };
+        }
+        match events.recv_timeout(SLICE.min(deadline.saturating_duration_since(Instant::now()))) {
+            Ok(event) => return Received::Event(event),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Received::Disconnected,
+            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() >= deadline => {
+                return Received::Timeout
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+    }
+}
+
 fn outcome(ruby: &Ruby, outcome: Outcome) -> Symbol {
     ruby.to_symbol(match outcome {
         Outcome::Claimed => "claimed",
@@ -94,6 +132,7 @@ impl NativeScheduler {
         let scheduler = without_gvl(|| Scheduler::start(config, sender))
             .map_err(|message| Error::new(ruby.get_inner(&SCHEMA_ERROR), message))?;
         let engine = Engine {
+            quiesced: scheduler.quiesced_flag(),
             scheduler: Mutex::new(scheduler),
             events: Mutex::new(events),
         };
@@ -139,9 +178,9 @@ impl NativeScheduler {
         });
     }
 
-    /// Stops claiming; the event `[:quiesced]` follows the last `[:enqueue, …]`.
+    /// Stops claiming; `next_event` gives `[:quiesced]` once every `[:enqueue, …]` was taken.
     fn quiesce(&self) {
-        self.send(Command::Quiesce);
+        self.engine.quiesced.store(true, Ordering::SeqCst);
     }
 
     /// The next instant of a Proc-scheduled entry (`nil`: no more runs).
@@ -154,14 +193,16 @@ impl NativeScheduler {
     /// `[kind, key, cron_at, lateness, caught_up, *details]`.
     fn next_event(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
         let timeout = seconds(Some(timeout)).unwrap_or_default();
+        let quiesced = || rb_self.engine.quiesced.load(Ordering::SeqCst);
         let received = without_gvl(|| match rb_self.engine.events.lock() {
-            Ok(events) => events.recv_timeout(timeout),
-            Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
+            Ok(events) => receive(&events, timeout, quiesced),
+            Err(_) => Received::Disconnected,
         });
         let event = match received {
-            Ok(event) => event,
-            Err(mpsc::RecvTimeoutError::Timeout) => return Ok(ruby.qnil().as_value()),
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(ruby.qfalse().as_value()),
+            Received::Event(event) => event,
+            Received::Timeout => return Ok(ruby.qnil().as_value()),
+            Received::Quiesced => return Ok((ruby.to_symbol("quiesced"),).into_value_with(ruby)),
+            Received::Disconnected => return Ok(ruby.qfalse().as_value()),
         };
         match event {
             Event::Log { level, message } => {
@@ -193,7 +234,6 @@ impl NativeScheduler {
             Event::Next { key, after } => {
                 Ok((ruby.to_symbol("next"), key, after).into_value_with(ruby))
             }
-            Event::Quiesced => Ok((ruby.to_symbol("quiesced"),).into_value_with(ruby)),
         }
     }
 
