@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::Row;
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -33,14 +34,6 @@ pub enum Outcome {
     Duplicate,
     /// The entry is disabled in `good_job_settings`.
     Disabled,
-}
-
-/// A run and its outcome.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claimed {
-    pub cron_key: String,
-    pub cron_at: Option<NaiveDateTime>,
-    pub outcome: Outcome,
 }
 
 /// A run claimed in the ledger, to be enqueued by the Ruby side.
@@ -98,8 +91,9 @@ const ENABLED: &str = "CASE WHEN c.enabled_by_default IS NULL THEN true \
 /// Inserts every claim in one statement. A row that exists already (another process won it)
 /// or whose entry is disabled is skipped without an error; the rows inserted wake executors
 /// with `NOTIFY good_job`, as GoodJob's enqueue does (one per distinct payload). Returns the
-/// claims won or disabled: the others are duplicates, which losers need not be sent.
-fn claim_sql() -> String {
+/// positions of the claims won or disabled: the others are duplicates, which losers need not
+/// be sent. Built once: it runs at every instant.
+static CLAIM_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         r#"
 WITH {SETTINGS_CTE}, candidates AS (
@@ -123,15 +117,15 @@ WITH {SETTINGS_CTE}, candidates AS (
               'scheduled_at', to_char(scheduled_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text AS payload
           FROM inserted) wake
 )
-SELECT c.cron_key, c.cron_at, CASE WHEN c.enabled THEN 'claimed' ELSE 'disabled' END
+SELECT c.position, CASE WHEN c.enabled THEN 'claimed' ELSE 'disabled' END
 FROM candidates c LEFT JOIN inserted i ON i.id = c.id, notified
 WHERE NOT c.enabled OR i.id IS NOT NULL
 "#
     )
-}
+});
 
 /// Claims runs of Ruby-path entries in the ledger: the winner enqueues them.
-fn claim_ledger_sql() -> String {
+static CLAIM_LEDGER_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         r#"
 WITH {SETTINGS_CTE}, candidates AS (
@@ -144,43 +138,32 @@ WITH {SETTINGS_CTE}, candidates AS (
     ON CONFLICT (cron_key, cron_at) DO NOTHING
     RETURNING cron_key, cron_at
 )
-SELECT c.cron_key, c.cron_at, CASE WHEN c.enabled THEN 'claimed' ELSE 'disabled' END
+SELECT c.position, CASE WHEN c.enabled THEN 'claimed' ELSE 'disabled' END
 FROM candidates c LEFT JOIN inserted i ON i.cron_key = c.cron_key AND i.cron_at = c.cron_at
 WHERE NOT c.enabled OR i.cron_key IS NOT NULL
 "#
     )
-}
+});
 
-/// Every claim's outcome, in order, from the rows a claim statement returned (those won or
-/// disabled): the rest lost to another process.
-fn outcomes<'a>(
-    claims: impl Iterator<Item = (&'a String, Option<NaiveDateTime>)>,
-    rows: &[sqlx::postgres::PgRow],
-) -> Vec<Claimed> {
-    let decided: std::collections::HashMap<(String, Option<NaiveDateTime>), Outcome> = rows
-        .iter()
-        .map(|row| {
-            let outcome = if row.get::<&str, _>(2) == "claimed" {
+/// Every claim's outcome, in order, from the rows a claim statement returned (the positions
+/// of those won or disabled): the rest lost to another process.
+fn outcomes(count: usize, rows: &[sqlx::postgres::PgRow]) -> Vec<Outcome> {
+    let mut outcomes = vec![Outcome::Duplicate; count];
+    for row in rows {
+        let position: i64 = row.get(0);
+        let claimed = row.get::<&str, _>(1) == "claimed";
+        if let Some(outcome) = usize::try_from(position - 1)
+            .ok()
+            .and_then(|i| outcomes.get_mut(i))
+        {
+            *outcome = if claimed {
                 Outcome::Claimed
             } else {
                 Outcome::Disabled
             };
-            ((row.get(0), row.get(1)), outcome)
-        })
-        .collect();
-    claims
-        .map(|(key, at)| {
-            let outcome = decided
-                .get(&(key.clone(), at))
-                .copied()
-                .unwrap_or(Outcome::Duplicate);
-            Claimed {
-                cron_key: key.clone(),
-                cron_at: at,
-                outcome,
-            }
-        })
-        .collect()
+        }
+    }
+    outcomes
 }
 
 /// A small pool on the app's database.
@@ -231,7 +214,7 @@ impl Store {
     }
 
     /// Claims runs in one statement; returns every claim's outcome, in order.
-    pub async fn claim(&self, claims: &[Claim]) -> Result<Vec<Claimed>, StoreError> {
+    pub async fn claim(&self, claims: &[Claim]) -> Result<Vec<Outcome>, StoreError> {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
@@ -240,7 +223,7 @@ impl Store {
                 claims.iter().map(|c| c.$field.clone()).collect::<Vec<_>>()
             };
         }
-        let rows = sqlx::query(&claim_sql())
+        let rows = sqlx::query(&CLAIM_SQL)
             .bind(column!(id))
             .bind(column!(cron_key))
             .bind(column!(cron_at))
@@ -253,10 +236,7 @@ impl Store {
             .bind(column!(enabled_by_default))
             .fetch_all(&self.pool)
             .await?;
-        Ok(outcomes(
-            claims.iter().map(|c| (&c.cron_key, c.cron_at)),
-            &rows,
-        ))
+        Ok(outcomes(claims.len(), &rows))
     }
 
     /// Claims runs in the ledger for process `process`; returns every claim's outcome.
@@ -264,11 +244,11 @@ impl Store {
         &self,
         claims: &[LedgerClaim],
         process: Uuid,
-    ) -> Result<Vec<Claimed>, StoreError> {
+    ) -> Result<Vec<Outcome>, StoreError> {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(&claim_ledger_sql())
+        let rows = sqlx::query(&CLAIM_LEDGER_SQL)
             .bind(
                 claims
                     .iter()
@@ -285,10 +265,7 @@ impl Store {
             .bind(process)
             .fetch_all(&self.pool)
             .await?;
-        Ok(outcomes(
-            claims.iter().map(|c| (&c.cron_key, Some(c.cron_at))),
-            &rows,
-        ))
+        Ok(outcomes(claims.len(), &rows))
     }
 
     /// Takes over, for `process`, ledger claims of `keys` that were never enqueued and are

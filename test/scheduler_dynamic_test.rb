@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 require_relative "test_helper"
+require_relative "support/waiting"
+require_relative "support/test_logger"
 require_relative "support/cron_processes"
 require_relative "support/recording_adapter"
 require "active_job"
@@ -14,6 +16,7 @@ require "json"
 # so each test asserts on the jobs produced; the ledger (good_cron_claims) tells which instant
 # each job was for (its job_id).
 class SchedulerDynamicTest < Minitest::Test
+  include Waiting
   include TestDatabase::Helper
 
   # An ActiveJob adapter that is not GoodJob's: it keeps each enqueue, with the cron key and
@@ -52,28 +55,6 @@ class SchedulerDynamicTest < Minitest::Test
     end
   end
 
-  # Keeps every line logged, so a test can assert on them.
-  class RecordingLogger
-    def initialize
-      @lines = []
-      @lock = Mutex.new
-    end
-
-    %i[debug info warn error fatal].each do |level|
-      define_method(level) do |message = nil, &block|
-        message ||= block&.call
-        @lock.synchronize { @lines << [level, message.to_s] }
-        true
-      end
-    end
-
-    %i[debug? info? warn? error? fatal?].each { |level| define_method(level) { true } }
-
-    def at(level)
-      @lock.synchronize { @lines.select { |l, _| l == level }.map(&:last) }
-    end
-  end
-
   class TickJob < ActiveJob::Base
     def perform(*, **); end
   end
@@ -109,7 +90,7 @@ class SchedulerDynamicTest < Minitest::Test
     @previous_logger = ActiveJob::Base.logger
     ActiveJob::Base.logger = Logger.new(nil)
     @previous_scheduler = GoodCron.scheduler
-    @logger = RecordingLogger.new
+    @logger = TestLogger.new
     CallbackJob::SEEN.clear
   end
 
@@ -129,21 +110,6 @@ class SchedulerDynamicTest < Minitest::Test
 
   def every_second(job = TickJob, **options)
     { cron: "every second", class: job }.merge(options)
-  end
-
-  def monotonic
-    Process.clock_gettime(Process::CLOCK_MONOTONIC)
-  end
-
-  # Waits until the block is truthy (returns it) or +timeout+ passes (false).
-  def wait_for(timeout)
-    deadline = monotonic + timeout
-    until (result = yield)
-      return false if monotonic > deadline
-
-      sleep 0.05
-    end
-    result
   end
 
   # Sleeps until the wall clock is +fraction+ past a whole second (ticks happen at whole

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "test_helper"
+require_relative "support/waiting"
 require_relative "support/cron_processes"
 require_relative "support/recording_adapter"
 require "active_job"
@@ -26,6 +27,7 @@ require "active_job"
 #   is documented, not tested here. With GoodJob's adapter, the unique index of good_jobs on
 #   (cron_key, cron_at) refuses the second row.
 class SchedulerLedgerRaceTest < Minitest::Test
+  include Waiting
   include TestDatabase::Helper
 
   ENTRIES = 20
@@ -73,20 +75,6 @@ class SchedulerLedgerRaceTest < Minitest::Test
   def finish(child)
     @children.delete(child)
     child.finish
-  end
-
-  def monotonic
-    Process.clock_gettime(Process::CLOCK_MONOTONIC)
-  end
-
-  def wait_for(timeout)
-    deadline = monotonic + timeout
-    until (result = yield)
-      return false if monotonic > deadline
-
-      sleep 0.05
-    end
-    result
   end
 
   def sleep_until_half_second

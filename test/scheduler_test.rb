@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 require_relative "test_helper"
+require_relative "support/waiting"
+require_relative "support/test_logger"
 require_relative "support/free_port"
 require "active_job"
 require "json"
@@ -11,33 +13,12 @@ require "time"
 # (and that it leaves nothing running), the rows it writes, GoodJob's enable/disable
 # settings, a missing schema, a database that is away, fork, and the GVL.
 class SchedulerTest < Minitest::Test
+  include Waiting
   include TestDatabase::Helper
 
   # The job every entry enqueues; nothing runs it here.
   class TickJob < ActiveJob::Base
     def perform(*, **); end
-  end
-
-  # Keeps every line logged, so a test can assert on them.
-  class RecordingLogger
-    attr_reader :lines
-
-    def initialize
-      @lines = []
-      @lock = Mutex.new
-    end
-
-    %i[debug info warn error fatal].each do |level|
-      define_method(level) do |message = nil, &block|
-        message ||= block&.call
-        @lock.synchronize { @lines << [level, message.to_s] }
-        true
-      end
-    end
-
-    def at(level)
-      @lock.synchronize { @lines.select { |l, _| l == level }.map(&:last) }
-    end
   end
 
   # The scheduler thread's name as the kernel keeps it (15 bytes of "good_cron-scheduler").
@@ -62,26 +43,11 @@ class SchedulerTest < Minitest::Test
     GoodCron::Scheduler.new(cron, database_url: database_url, enqueue: enqueue, **options).tap { |s| @schedulers << s }
   end
 
-  def monotonic
-    Process.clock_gettime(Process::CLOCK_MONOTONIC)
-  end
-
   # Seconds the block takes.
   def timed
     started = monotonic
     yield
     monotonic - started
-  end
-
-  # Waits until the block is truthy (true) or +timeout+ passes (false).
-  def wait_for(timeout)
-    deadline = monotonic + timeout
-    until (result = yield)
-      return false if monotonic > deadline
-
-      sleep 0.05
-    end
-    result
   end
 
   # Threads of this process named +name+ (from /proc, so Rust threads count too).
@@ -398,7 +364,7 @@ class SchedulerTest < Minitest::Test
   # --- the database away -------------------------------------------------------------------
 
   def test_a_database_away_at_start_is_logged_once_and_never_raised
-    logger = RecordingLogger.new
+    logger = TestLogger.new
     scheduler = scheduler({ tick: every_second }, database_url: "postgres://postgres@127.0.0.1:#{FreePort.pick}/nowhere",
                                                   logger: logger)
     assert_equal true, scheduler.start
@@ -417,7 +383,7 @@ class SchedulerTest < Minitest::Test
   # first wait out a connection attempt (the pool's acquire timeout is 2 s).
   def test_stop_is_prompt_while_the_database_is_away
     scheduler = scheduler({ tick: every_second }, database_url: "postgres://postgres@127.0.0.1:#{FreePort.pick}/nowhere",
-                                                  logger: RecordingLogger.new)
+                                                  logger: TestLogger.new)
     engine_before = os_threads
     assert_equal true, scheduler.start
     stopped = nil

@@ -10,8 +10,8 @@
 mod entry;
 
 use crate::config::{Enqueue, SchedulerConfig};
-use crate::store::{Claim, Claimed, Enqueued, LedgerClaim, Outcome, Store, StoreError};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use crate::store::{Claim, Enqueued, LedgerClaim, Outcome, Store, StoreError};
+use chrono::{DateTime, Utc};
 use entry::{naive, Entry};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -299,10 +299,6 @@ async fn sleep_until(at: Option<i64>) {
     }
 }
 
-fn seconds(at: Option<NaiveDateTime>) -> i64 {
-    at.map_or(0, |at| at.and_utc().timestamp())
-}
-
 impl Worker {
     fn is_quiesced(&self) -> bool {
         self.quiesced.load(Ordering::SeqCst)
@@ -533,16 +529,22 @@ impl Worker {
     ) -> Result<usize, StoreError> {
         // Each row is enqueued a microsecond after the one before, so executors that take
         // the oldest first run them in this order.
-        let direct: Vec<Claim> = due
+        let (direct, direct_due): (Vec<Claim>, Vec<(i64, usize)>) = due
             .iter()
             .zip(0..)
             .filter_map(|(&(at, i), n)| {
-                self.entries[i].claim(Some(at), stamp + chrono::Duration::microseconds(n))
+                let claim =
+                    self.entries[i].claim(Some(at), stamp + chrono::Duration::microseconds(n))?;
+                Some((claim, (at, i)))
             })
-            .collect();
-        let ledger: Vec<LedgerClaim> = due
+            .unzip();
+        let ledger_due: Vec<(i64, usize)> = due
             .iter()
-            .filter(|&&(_, i)| self.entries[i].config.enqueue == Enqueue::ActiveJob)
+            .copied()
+            .filter(|&(_, i)| self.entries[i].config.enqueue == Enqueue::ActiveJob)
+            .collect();
+        let ledger: Vec<LedgerClaim> = ledger_due
+            .iter()
             .map(|&(at, i)| LedgerClaim {
                 cron_key: self.entries[i].config.key.clone(),
                 cron_at: naive(at),
@@ -550,33 +552,19 @@ impl Worker {
             })
             .collect();
         let mut won = 0;
-        let direct_ids: HashMap<(String, i64), Uuid> = direct
-            .iter()
-            .map(|c| ((c.cron_key.clone(), seconds(c.cron_at)), c.id))
-            .collect();
-        for Claimed {
-            cron_key,
-            cron_at,
-            outcome,
-        } in self.store.claim(&direct).await?
-        {
-            let at = seconds(cron_at);
-            let run = self.run_of(self.by_key[&cron_key], at, stamp, caught_up);
-            let job_id = (outcome == Outcome::Claimed).then(|| direct_ids[&(cron_key, at)]);
+        let outcomes = self.store.claim(&direct).await?;
+        for ((claim, &(at, i)), outcome) in direct.iter().zip(&direct_due).zip(outcomes) {
+            let job_id = (outcome == Outcome::Claimed).then_some(claim.id);
             won += usize::from(job_id.is_some());
             self.emit(Event::Claimed {
-                run,
+                run: self.run_of(i, at, stamp, caught_up),
                 outcome,
                 job_id,
             });
         }
-        for Claimed {
-            cron_key,
-            cron_at,
-            outcome,
-        } in self.store.claim_ledger(&ledger, self.process).await?
-        {
-            let run = self.run_of(self.by_key[&cron_key], seconds(cron_at), stamp, caught_up);
+        let outcomes = self.store.claim_ledger(&ledger, self.process).await?;
+        for (&(at, i), outcome) in ledger_due.iter().zip(outcomes) {
+            let run = self.run_of(i, at, stamp, caught_up);
             if outcome == Outcome::Claimed {
                 won += 1;
                 // Once quiesced the host enqueues nothing more: the claim stays pending and
