@@ -161,15 +161,6 @@ class SchedulerDynamicTest < Minitest::Test
     assert_equal (ats.first..ats.last).to_a, ats, "#{what}: every instant, each once"
   end
 
-  def set_setting(key, keys)
-    database.with_connection do |conn|
-      conn.exec_params(<<~SQL, [key, JSON.generate(keys)])
-        INSERT INTO good_job_settings (id, created_at, updated_at, key, value)
-        VALUES (gen_random_uuid(), now(), now(), $1, $2::jsonb)
-        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
-      SQL
-    end
-  end
 
   def settings
     database.with_connection do |conn|
@@ -309,8 +300,8 @@ class SchedulerDynamicTest < Minitest::Test
       refute_empty skipped
       skipped.each { |_, payload| assert_kind_of Time, payload[:cron_at] }
 
-      set_setting("cron_keys_enabled", ["maybe_off"])
-      set_setting("cron_keys_disabled", ["maybe_on"])
+      database.set_setting("cron_keys_enabled", ["maybe_off"])
+      database.set_setting("cron_keys_disabled", ["maybe_on"])
       switched = Time.now.to_f
       assert wait_for(5) { @adapter.records.count { |r| r.arguments == ["off"] } >= 2 }, "enabled by GoodJob's setting"
       sleep 1

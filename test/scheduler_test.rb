@@ -82,16 +82,6 @@ class SchedulerTest < Minitest::Test
     assert_equal (ats.first.to_i..ats.last.to_i).to_a, ats.map(&:to_i), "#{key}: every instant, each once"
   end
 
-  # GoodJob's good_job_settings row +key+ (cron_keys_disabled / cron_keys_enabled) set to +keys+.
-  def set_setting(key, keys)
-    database.with_connection do |conn|
-      conn.exec_params(<<~SQL, [key, JSON.generate(keys)])
-        INSERT INTO good_job_settings (id, created_at, updated_at, key, value)
-        VALUES (gen_random_uuid(), now(), now(), $1, $2::jsonb)
-        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
-      SQL
-    end
-  end
 
   # A database of its own on the test server, dropped after the block.
   def with_scratch_database(name)
@@ -249,7 +239,7 @@ class SchedulerTest < Minitest::Test
     assert_empty rows("opt_in"), "enabled_by_default: false writes nothing"
     assert_equal({ "toggled" => true, "other" => true, "opt_in" => false }, scheduler.entries.to_h { |e| [e.key, e.enabled?] })
 
-    set_setting("cron_keys_disabled", ["toggled"])
+    database.set_setting("cron_keys_disabled", ["toggled"])
     disabled_at = Time.now.to_f
     assert_equal({ "toggled" => false, "other" => true, "opt_in" => false }, scheduler.entries.to_h { |e| [e.key, e.enabled?] })
     sleep 2.3
@@ -257,8 +247,8 @@ class SchedulerTest < Minitest::Test
     assert_operator instants("other").count { |at| at > disabled_at + 1 }, :>=, 1, "other keys continue"
     assert_empty rows("opt_in")
 
-    set_setting("cron_keys_enabled", ["opt_in"])
-    set_setting("cron_keys_disabled", [])
+    database.set_setting("cron_keys_enabled", ["opt_in"])
+    database.set_setting("cron_keys_disabled", [])
     enabled_at = Time.now.to_f
     assert_equal({ "toggled" => true, "other" => true, "opt_in" => true }, scheduler.entries.to_h { |e| [e.key, e.enabled?] })
     sleep 2.3
@@ -288,8 +278,8 @@ class SchedulerTest < Minitest::Test
           (gen_random_uuid(), now(), now(), 'other', '2025-01-01 00:00:00')
       SQL
     end
-    set_setting("cron_keys_disabled", ["nightly"])
-    set_setting("cron_keys_enabled", ["hourly"])
+    database.set_setting("cron_keys_disabled", ["nightly"])
+    database.set_setting("cron_keys_enabled", ["hourly"])
 
     entries = scheduler.entries
     assert_equal %w[nightly hourly never_ran], entries.map(&:key)
@@ -306,8 +296,8 @@ class SchedulerTest < Minitest::Test
     end
     assert_equal [false, true, true], entries.map(&:enabled?), "disabled / enabled rows / default"
 
-    set_setting("cron_keys_disabled", [])
-    set_setting("cron_keys_enabled", [])
+    database.set_setting("cron_keys_disabled", [])
+    database.set_setting("cron_keys_enabled", [])
     assert_equal [true, false, true], scheduler.entries.map(&:enabled?)
   end
 

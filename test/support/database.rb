@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "json"
 require "pg"
 require "uri"
 
@@ -44,6 +45,17 @@ module TestDatabase
 
     def load_schema
       with_connection { |conn| conn.exec(File.read(SCHEMA)) }
+    end
+
+    # GoodJob's good_job_settings row +key+ (cron_keys_disabled / cron_keys_enabled) set to +keys+.
+    def set_setting(key, keys)
+      with_connection do |conn|
+        conn.exec_params(<<~SQL, [key, JSON.generate(keys)])
+          INSERT INTO good_job_settings (id, created_at, updated_at, key, value)
+          VALUES (gen_random_uuid(), now(), now(), $1, $2::jsonb)
+          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
+        SQL
+      end
     end
 
     # Empties every GoodJob table (between tests of one file).
