@@ -10,6 +10,8 @@ require_relative "good_cron/schedule"
 module GoodCron
   autoload :CronEntry, "good_cron/cron_entry"
   autoload :Scheduler, "good_cron/scheduler"
+  autoload :Poller, "good_cron/poller"
+  autoload :Adapter, "good_cron/adapter"
 
   class << self
     attr_writer :logger, :database_url
@@ -54,4 +56,6 @@ module GoodCron
   end
 end
 
+# `queue_adapter = :good_cron` looks the adapter up by constant: define it with ActiveJob.
+require_relative "good_cron/adapter" if defined?(::ActiveJob)
 require_relative "good_cron/railtie" if defined?(Rails::Railtie)

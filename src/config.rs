@@ -61,3 +61,160 @@ pub struct SchedulerConfig {
     #[serde(default)]
     pub claim_timeout: Option<f64>,
 }
+
+/// Which queues a pool of the poller takes jobs from, in GoodJob's syntax.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Queues {
+    /// `*` (or empty).
+    All,
+    /// `a,b`; `+a,b` takes them in that order (`ordered`).
+    Only { names: Vec<String>, ordered: bool },
+    /// `-a,b`: every queue but these (and jobs without a queue).
+    Except(Vec<String>),
+}
+
+impl Queues {
+    /// Parses one pool's queue list as GoodJob's `Job.queue_parser` does.
+    pub fn parse(text: &str) -> Queues {
+        let text = text.trim();
+        let (kind, list) = match text.chars().next() {
+            Some('-') => ('-', &text[1..]),
+            Some('+') => ('+', &text[1..]),
+            _ => (' ', text),
+        };
+        let names: Vec<String> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(String::from)
+            .collect();
+        if names.is_empty() || names.iter().any(|name| name == "*") {
+            return Queues::All;
+        }
+        match kind {
+            '-' => Queues::Except(names),
+            '+' => Queues::Only {
+                names,
+                ordered: true,
+            },
+            _ => Queues::Only {
+                names,
+                ordered: false,
+            },
+        }
+    }
+
+    pub fn names(&self) -> Option<&[String]> {
+        match self {
+            Queues::All => None,
+            Queues::Only { names, .. } | Queues::Except(names) => Some(names),
+        }
+    }
+
+    /// Whether a job of `queue` (a `NOTIFY` payload's) is one this pool takes.
+    pub fn takes(&self, queue: Option<&str>) -> bool {
+        match (self, queue) {
+            (Queues::All, _) | (_, None) => true,
+            (Queues::Only { names, .. }, Some(queue)) => names.iter().any(|n| n == queue),
+            (Queues::Except(names), Some(queue)) => !names.iter().any(|n| n == queue),
+        }
+    }
+}
+
+/// One pool of execution threads: `queues` as written, parsed, and its thread count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pool {
+    pub text: String,
+    pub queues: Queues,
+    pub threads: usize,
+}
+
+/// Splits GoodJob's `queues` setting into pools: `"mailers:2;default,low"` is `mailers` with 2
+/// threads and `default,low` with `max_threads`.
+pub fn pools(text: &str, max_threads: usize) -> Result<Vec<Pool>, String> {
+    let text = if text.trim().is_empty() { "*" } else { text };
+    text.split(';')
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            let (queues, threads) = match part.rsplit_once(':') {
+                Some((queues, count)) => {
+                    let threads = count.trim().parse::<usize>().ok().filter(|n| *n > 0);
+                    let threads = threads.ok_or_else(|| {
+                        format!("queues: the thread count in {part:?} must be a positive integer")
+                    })?;
+                    (queues, threads)
+                }
+                None => (part, max_threads),
+            };
+            Ok(Pool {
+                text: queues.trim().to_string(),
+                queues: Queues::parse(queues),
+                threads,
+            })
+        })
+        .collect()
+}
+
+/// Everything one poller needs.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PollerConfig {
+    pub database_url: String,
+    /// GoodJob's `queues` setting.
+    #[serde(default = "all_queues")]
+    pub queues: String,
+    pub max_threads: usize,
+    /// Seconds between polls; `None` or ≤ 0: only `NOTIFY` and known times wake it.
+    #[serde(default)]
+    pub poll_interval: Option<f64>,
+    /// How many upcoming `scheduled_at` times it keeps, to start future jobs on time.
+    pub max_cache: usize,
+    /// `LISTEN good_job`.
+    pub listen: bool,
+    /// The `state` of the `good_job_processes` row, as JSON.
+    pub process_state: String,
+}
+
+fn all_queues() -> String {
+    "*".to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn only(names: &[&str], ordered: bool) -> Queues {
+        Queues::Only {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            ordered,
+        }
+    }
+
+    #[test]
+    fn parses_queues_as_goodjob() {
+        assert_eq!(Queues::parse(""), Queues::All);
+        assert_eq!(Queues::parse(" * "), Queues::All);
+        assert_eq!(Queues::parse("a,*"), Queues::All);
+        assert_eq!(Queues::parse("a, b"), only(&["a", "b"], false));
+        assert_eq!(Queues::parse("+a,b"), only(&["a", "b"], true));
+        assert_eq!(
+            Queues::parse("-a"),
+            Queues::Except(vec!["a".to_string()])
+        );
+        assert!(Queues::parse("-a").takes(Some("b")));
+        assert!(!Queues::parse("-a").takes(Some("a")));
+        assert!(!Queues::parse("a").takes(Some("b")));
+        assert!(Queues::parse("a").takes(None));
+    }
+
+    #[test]
+    fn splits_pools() {
+        let pools = pools("mailers:2;default,low", 5).unwrap();
+        assert_eq!(pools.len(), 2);
+        assert_eq!((pools[0].text.as_str(), pools[0].threads), ("mailers", 2));
+        assert_eq!(pools[0].queues, only(&["mailers"], false));
+        assert_eq!((pools[1].text.as_str(), pools[1].threads), ("default,low", 5));
+        assert_eq!(super::pools("", 3).unwrap()[0].queues, Queues::All);
+        assert!(super::pools("a:0", 3).unwrap_err().contains("\"a:0\""));
+        assert!(super::pools("a:x", 3).is_err());
+    }
+}

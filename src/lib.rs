@@ -1,6 +1,8 @@
 //! The engine of good_cron. Pure Rust: it knows nothing of Ruby.
 
 pub mod config;
+pub mod poller;
 pub mod schedule;
 pub mod scheduler;
 pub mod store;
+mod thread;

@@ -14,6 +14,11 @@ module GoodCron
 
     attr_reader :key, :description, :problems, :enqueue
 
+    # `[cron_key, cron_at]` of the run this thread is enqueuing (nil outside one).
+    def self.current_run
+      Thread.current[:good_cron_run]
+    end
+
     # Reads a whole cron hash; raises one ConfigurationError that names every problem.
     # +enqueue+: :auto (direct where possible), :good_jobs (direct only) or :active_job.
     def self.all_from(cron_hash, enqueue: :auto)
@@ -242,8 +247,10 @@ module GoodCron
       (job_class.__callbacks[:enqueue].to_a - ActiveJob::Base.__callbacks[:enqueue].to_a).any?
     end
 
+    # Adapters that write GoodJob's table: GoodJob's own and good_cron's.
     def good_job_adapter?(adapter)
-      defined?(::GoodJob::Adapter) && adapter.is_a?(::GoodJob::Adapter)
+      (defined?(::GoodJob::Adapter) && adapter.is_a?(::GoodJob::Adapter)) ||
+        (defined?(GoodCron::Adapter) && adapter.is_a?(GoodCron::Adapter))
     end
 
     # Builds the job as `job_class.set(set).perform_later(*args, **kwargs)` would, then lets
@@ -272,9 +279,11 @@ module GoodCron
       }
     end
 
-    # GoodJob's adapter reads the cron key and instant of what it enqueues from here, so its
-    # unique index also guards runs enqueued through ActiveJob.
+    # GoodJob's adapter and good_cron's read the cron key and instant of what they enqueue
+    # from here, so the unique index also guards runs enqueued through ActiveJob.
     def with_cron_context(cron_at, &block)
+      previous = Thread.current[:good_cron_run]
+      Thread.current[:good_cron_run] = [key, cron_at]
       return yield unless defined?(::GoodJob::CurrentThread)
 
       ::GoodJob::CurrentThread.within do |current|
@@ -282,6 +291,8 @@ module GoodCron
         current.cron_at = cron_at
         block.call
       end
+    ensure
+      Thread.current[:good_cron_run] = previous
     end
   end
 end

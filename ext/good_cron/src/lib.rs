@@ -1,8 +1,10 @@
 //! Ruby binding of the good_cron engine: Ruby classes over plain Rust values, the GVL
 //! released around blocking work, and events handed to a Ruby thread. No SQL here.
 
+mod enqueuer;
 mod errors;
 mod gvl;
+mod poller;
 mod schedule;
 mod scheduler;
 
@@ -20,5 +22,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     let module = ruby.get_inner(&errors::GOOD_CRON);
     schedule::define(ruby, module)?;
     scheduler::define(ruby, module)?;
+    poller::define(ruby, module)?;
+    enqueuer::define(ruby, module)?;
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! All the SQL of the engine, against GoodJob's tables and good_cron's claim ledger.
 
+pub mod jobs;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::Row;
@@ -176,12 +178,17 @@ impl Store {
     /// Connects lazily: no connection is opened until the first query. Must be called inside
     /// a tokio runtime.
     pub fn new(database_url: &str) -> Result<Store, StoreError> {
+        Store::with_connections(database_url, 2)
+    }
+
+    /// A pool of up to `connections`, connected lazily.
+    pub fn with_connections(database_url: &str, connections: u32) -> Result<Store, StoreError> {
         // A hung server must not hang a tick (or `stop`) forever.
         let options = PgConnectOptions::from_str(database_url)?
             .application_name("good_cron")
             .options([("statement_timeout", "30s")]);
         let pool = PgPoolOptions::new()
-            .max_connections(2)
+            .max_connections(connections)
             .acquire_timeout(Duration::from_secs(2))
             .connect_lazy_with(options);
         Ok(Store { pool })

@@ -1,0 +1,137 @@
+//! `GoodCron::NativeEnqueuer`: the writes of the `:good_cron` ActiveJob adapter. A lazily
+//! built runtime and connection pool per process (a forked child builds its own and leaves
+//! the parent's alone); each enqueue runs with the GVL released.
+
+use crate::errors::ERROR;
+use crate::gvl::without_gvl;
+use good_cron_engine::store::jobs::NewJob;
+use good_cron_engine::store::Store;
+use magnus::{function, method, prelude::*, Error, RModule, Ruby};
+use std::sync::Mutex;
+use tokio::runtime::{Handle, Runtime};
+use uuid::Uuid;
+
+/// Connections the adapter may open: enqueues come from the app's request threads.
+const CONNECTIONS: u32 = 5;
+
+#[magnus::wrap(class = "GoodCron::NativeEnqueuer", free_immediately, size)]
+struct NativeEnqueuer {
+    database_url: String,
+    client: Mutex<Option<Client>>,
+}
+
+struct Client {
+    pid: u32,
+    runtime: Runtime,
+    store: Store,
+}
+
+impl Drop for NativeEnqueuer {
+    fn drop(&mut self) {
+        if let Ok(mut client) = self.client.lock() {
+            forget_if_inherited(&mut client);
+        }
+    }
+}
+
+/// A client built by the parent of a fork has threads and sockets the child does not own:
+/// never dropped there.
+fn forget_if_inherited(client: &mut Option<Client>) {
+    if client.as_ref().is_some_and(|c| c.pid != std::process::id()) {
+        std::mem::forget(client.take());
+    }
+}
+
+/// `[id, queue_name, priority, job_class, serialized_params (JSON), scheduled_at (Unix
+/// seconds or nil), cron_key, cron_at (Unix seconds or nil)]`
+type Row = (
+    String,
+    String,
+    Option<i32>,
+    String,
+    String,
+    Option<f64>,
+    Option<String>,
+    Option<f64>,
+);
+
+fn error(ruby: &Ruby, message: String) -> Error {
+    Error::new(ruby.get_inner(&ERROR), message)
+}
+
+fn time(ruby: &Ruby, at: Option<f64>) -> Result<Option<chrono::NaiveDateTime>, Error> {
+    at.map(|at| {
+        chrono::DateTime::from_timestamp_micros((at * 1e6).round() as i64)
+            .map(|at| at.naive_utc())
+            .ok_or_else(|| error(ruby, format!("time out of range: {at}")))
+    })
+    .transpose()
+}
+
+impl NativeEnqueuer {
+    fn new(database_url: String) -> NativeEnqueuer {
+        NativeEnqueuer {
+            database_url,
+            client: Mutex::new(None),
+        }
+    }
+
+    /// This process's runtime handle and pool, built on first use.
+    fn client(&self) -> Result<(Handle, Store), String> {
+        let mut client = self.client.lock().map_err(|e| e.to_string())?;
+        forget_if_inherited(&mut client);
+        if client.is_none() {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("good_cron-enqueue")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the enqueue runtime: {e}"))?;
+            let store = {
+                let _context = runtime.enter();
+                Store::with_connections(&self.database_url, CONNECTIONS)
+                    .map_err(|e| format!("database_url: {e}"))?
+            };
+            *client = Some(Client {
+                pid: std::process::id(),
+                runtime,
+                store,
+            });
+        }
+        let client = client.as_ref().expect("built above");
+        Ok((client.runtime.handle().clone(), client.store.clone()))
+    }
+
+    /// Inserts the rows in one statement and notifies; returns how many were inserted.
+    fn enqueue(ruby: &Ruby, rb_self: &Self, rows: Vec<Row>) -> Result<u64, Error> {
+        let jobs = rows
+            .into_iter()
+            .map(|(id, queue_name, priority, job_class, params, at, cron_key, cron_at)| {
+                Ok(NewJob {
+                    id: Uuid::parse_str(&id)
+                        .map_err(|_| error(ruby, format!("job id {id:?} is not a UUID")))?,
+                    queue_name,
+                    priority,
+                    job_class,
+                    serialized_params: params,
+                    scheduled_at: time(ruby, at)?,
+                    cron_key,
+                    cron_at: time(ruby, cron_at)?,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let (handle, store) = rb_self.client().map_err(|m| error(ruby, m))?;
+        without_gvl(|| handle.block_on(store.enqueue(&jobs)))
+            .map_err(|e| error(ruby, format!("could not enqueue: {e}")))
+    }
+}
+
+pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
+    let class = module.define_class("NativeEnqueuer", ruby.class_object())?;
+    class.define_singleton_method("new", function!(NativeEnqueuer::new, 1))?;
+    class.define_method("enqueue", method!(NativeEnqueuer::enqueue, 1))?;
+    Ok(())
+}

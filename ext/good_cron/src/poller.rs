@@ -1,0 +1,253 @@
+//! `GoodCron::NativePoller` and `GoodCron::NativeJob`: the engine's poller, driven by
+//! lib/good_cron/poller.rb. Execution threads wait for jobs with the GVL released; a job
+//! crosses as a `NativeJob` that carries its attempt's start and comes back with its result.
+
+use crate::errors::{ERROR, SCHEMA_ERROR};
+use crate::gvl::without_gvl;
+use good_cron_engine::config::PollerConfig;
+use good_cron_engine::poller::ready::{ReadyQueue, Taken};
+use good_cron_engine::poller::{Poller, PollerHandle, StartError};
+use good_cron_engine::scheduler::Level;
+use good_cron_engine::store::jobs::{Finished, Job, Retry};
+use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Value};
+use std::cell::RefCell;
+use std::mem::ManuallyDrop;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[magnus::wrap(class = "GoodCron::NativePoller", free_immediately, size)]
+struct NativePoller {
+    /// The process that started the poller: a forked child never drops the parent's.
+    pid: u32,
+    engine: ManuallyDrop<Engine>,
+}
+
+struct Engine {
+    poller: Mutex<Poller>,
+    handle: PollerHandle,
+    ready: Vec<Arc<ReadyQueue>>,
+    logs: Mutex<mpsc::Receiver<(Level, String)>>,
+}
+
+impl Drop for NativePoller {
+    fn drop(&mut self) {
+        if std::process::id() == self.pid {
+            // SAFETY: dropped once, here, and never used again.
+            unsafe { ManuallyDrop::drop(&mut self.engine) }
+        }
+    }
+}
+
+/// A job an execution thread took: run it, then hand it back to `NativePoller#finish`.
+#[magnus::wrap(class = "GoodCron::NativeJob", free_immediately, size)]
+struct NativeJob {
+    job: Job,
+    started_at: chrono::NaiveDateTime,
+    started: Instant,
+    retry: RefCell<Option<Retry>>,
+    finished: RefCell<bool>,
+}
+
+fn seconds(value: f64) -> Duration {
+    Duration::from_secs_f64(value.clamp(0.0, 1e9))
+}
+
+fn error(ruby: &Ruby, message: String) -> Error {
+    Error::new(ruby.get_inner(&ERROR), message)
+}
+
+fn unix_to_naive(ruby: &Ruby, at: f64) -> Result<chrono::NaiveDateTime, Error> {
+    chrono::DateTime::from_timestamp_micros((at * 1e6).round() as i64)
+        .map(|at| at.naive_utc())
+        .ok_or_else(|| error(ruby, format!("time out of range: {at}")))
+}
+
+impl NativeJob {
+    fn id(&self) -> String {
+        self.job.id.to_string()
+    }
+
+    fn serialized_params(&self) -> &str {
+        &self.job.serialized_params
+    }
+
+    fn queue_name(&self) -> Option<String> {
+        self.job.queue_name.clone()
+    }
+
+    fn job_class(&self) -> Option<String> {
+        self.job.job_class.clone()
+    }
+
+    /// ActiveJob re-enqueued this job from inside its perform (`retry_on`): the same row runs
+    /// again at `scheduled_at` (Unix seconds) with these params, as GoodJob does.
+    fn retry_with(
+        ruby: &Ruby,
+        rb_self: &Self,
+        serialized_params: String,
+        scheduled_at: f64,
+        queue_name: String,
+        priority: Option<i32>,
+    ) -> Result<(), Error> {
+        *rb_self.retry.borrow_mut() = Some(Retry {
+            serialized_params,
+            scheduled_at: unix_to_naive(ruby, scheduled_at)?,
+            queue_name,
+            priority,
+        });
+        Ok(())
+    }
+}
+
+impl NativePoller {
+    fn start(ruby: &Ruby, config_json: String) -> Result<NativePoller, Error> {
+        let config: PollerConfig = serde_json::from_str(&config_json)
+            .map_err(|e| error(ruby, format!("bad poller configuration: {e}")))?;
+        let (logs_tx, logs) = mpsc::channel();
+        let poller = without_gvl(|| Poller::start(config, logs_tx)).map_err(|e| match e {
+            StartError::Schema(message) => Error::new(ruby.get_inner(&SCHEMA_ERROR), message),
+            StartError::Config(message) => Error::new(ruby.exception_arg_error(), message),
+            StartError::System(message) => error(ruby, message),
+        })?;
+        let engine = Engine {
+            handle: poller.handle(),
+            ready: (0..poller.pools().len())
+                .filter_map(|i| poller.ready(i).cloned())
+                .collect(),
+            poller: Mutex::new(poller),
+            logs: Mutex::new(logs),
+        };
+        Ok(NativePoller {
+            pid: std::process::id(),
+            engine: ManuallyDrop::new(engine),
+        })
+    }
+
+    fn poller<T>(&self, work: impl FnOnce(&mut Poller) -> T) -> Option<T> {
+        self.engine.poller.lock().ok().map(|mut p| work(&mut p))
+    }
+
+    /// `[[queues, threads], …]`: the pools the queues setting describes.
+    fn pools(&self) -> Vec<(String, usize)> {
+        self.poller(|p| {
+            p.pools()
+                .iter()
+                .map(|pool| (pool.text.clone(), pool.threads))
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
+    fn process_id(&self) -> String {
+        self.poller(|p| p.process_id().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The next job of pool `pool`, waiting up to `timeout` seconds: a `NativeJob`, `nil`
+    /// when none came, `false` once the poller is closing.
+    fn take(ruby: &Ruby, rb_self: &Self, pool: usize, timeout: f64) -> Result<Value, Error> {
+        let ready = rb_self
+            .engine
+            .ready
+            .get(pool)
+            .ok_or_else(|| error(ruby, format!("no pool {pool}")))?;
+        match without_gvl(|| ready.take(seconds(timeout))) {
+            Taken::Job(job) => Ok(NativeJob {
+                job,
+                started_at: chrono::Utc::now().naive_utc(),
+                started: Instant::now(),
+                retry: RefCell::new(None),
+                finished: RefCell::new(false),
+            }
+            .into_value_with(ruby)),
+            Taken::Empty => Ok(ruby.qnil().as_value()),
+            Taken::Closed => Ok(ruby.qfalse().as_value()),
+        }
+    }
+
+    /// Records the end of `job`'s attempt: `error` as "Class: message", GoodJob's
+    /// `error_event` integer, the backtrace as a JSON array. Once per job.
+    fn finish(
+        ruby: &Ruby,
+        rb_self: &Self,
+        job: &NativeJob,
+        error_message: Option<String>,
+        error_event: Option<i16>,
+        backtrace: Option<String>,
+    ) -> Result<(), Error> {
+        if job.finished.replace(true) {
+            return Err(error(ruby, format!("job {} was finished already", job.job.id)));
+        }
+        rb_self.engine.handle.finish(Finished {
+            id: job.job.id,
+            execution_id: job.job.execution_id,
+            started_at: job.started_at,
+            finished_at: chrono::Utc::now().naive_utc(),
+            duration_seconds: job.started.elapsed().as_secs_f64(),
+            error: error_message,
+            error_event,
+            backtrace,
+            retry: job.retry.borrow_mut().take(),
+        });
+        Ok(())
+    }
+
+    /// Stops taking jobs and releases those no thread took, waiting up to `timeout`
+    /// seconds; how many were released (`nil` if the poller did not answer in time).
+    fn close(&self, timeout: f64) -> Option<usize> {
+        without_gvl(|| self.engine.handle.close(seconds(timeout)))
+    }
+
+    /// Stops the poller (jobs not finished are released), waiting up to `timeout` seconds;
+    /// true once stopped.
+    fn stop(&self, timeout: f64) -> bool {
+        without_gvl(|| self.poller(|p| p.stop(Some(seconds(timeout)))))
+            .unwrap_or(true)
+    }
+
+    fn is_running(&self) -> bool {
+        self.poller(Poller::is_running).unwrap_or(false)
+    }
+
+    /// The next log line, `[level, message]`, waiting up to `timeout` seconds; `nil` when
+    /// none came, `false` once the poller has stopped and every line was taken.
+    fn next_log(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
+        let received = without_gvl(|| match rb_self.engine.logs.lock() {
+            Ok(logs) => logs.recv_timeout(seconds(timeout)),
+            Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
+        });
+        match received {
+            Ok((level, message)) => {
+                let level = match level {
+                    Level::Info => "info",
+                    Level::Warn => "warn",
+                    Level::Error => "error",
+                };
+                Ok((ruby.to_symbol(level), message).into_value_with(ruby))
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => Ok(ruby.qnil().as_value()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Ok(ruby.qfalse().as_value()),
+        }
+    }
+}
+
+pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
+    let class = module.define_class("NativePoller", ruby.class_object())?;
+    class.define_singleton_method("start", function!(NativePoller::start, 1))?;
+    class.define_method("pools", method!(NativePoller::pools, 0))?;
+    class.define_method("process_id", method!(NativePoller::process_id, 0))?;
+    class.define_method("take", method!(NativePoller::take, 2))?;
+    class.define_method("finish", method!(NativePoller::finish, 4))?;
+    class.define_method("close", method!(NativePoller::close, 1))?;
+    class.define_method("stop", method!(NativePoller::stop, 1))?;
+    class.define_method("running?", method!(NativePoller::is_running, 0))?;
+    class.define_method("next_log", method!(NativePoller::next_log, 1))?;
+
+    let job = module.define_class("NativeJob", ruby.class_object())?;
+    job.define_method("id", method!(NativeJob::id, 0))?;
+    job.define_method("serialized_params", method!(NativeJob::serialized_params, 0))?;
+    job.define_method("queue_name", method!(NativeJob::queue_name, 0))?;
+    job.define_method("job_class", method!(NativeJob::job_class, 0))?;
+    job.define_method("retry_with", method!(NativeJob::retry_with, 4))?;
+    Ok(())
+}

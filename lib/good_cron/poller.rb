@@ -1,0 +1,222 @@
+# frozen_string_literal: true
+
+require "json"
+require "logger"
+require "socket"
+require "active_job"
+
+module GoodCron
+  # Runs the jobs in good_jobs on pools of Ruby threads. The Rust engine finds, locks and
+  # records them (doc/poller.md); each thread here takes a job, runs it with
+  # ActiveJob::Base.execute (so retry_on, discard_on, rescue_from and callbacks behave as
+  # ActiveJob defines) and hands back how it ended, classified as GoodJob classifies it.
+  #
+  #   poller = GoodCron::Poller.new(database_url: ENV["DATABASE_URL"], queues: "mailers:2;*", max_threads: 5)
+  #   poller.start
+  #   poller.shutdown(25) # finish running jobs for up to 25 s, then release them
+  class Poller
+    # GoodJob's error_event values.
+    ERROR_EVENTS = { unhandled: 1, handled: 2, retried: 3, retry_stopped: 4, discarded: 5 }.freeze
+    # How long a thread waits for a job before looking again (and so how long Thread#kill
+    # may wait for it when it is idle).
+    TAKE_WAIT = 0.2
+    LOG_WAIT = 0.5
+    # How long shutdown waits for the engine to release jobs and remove the process row.
+    ENGINE_WAIT = 10
+
+    # The job this thread is running (the adapter turns its retry into a reschedule).
+    def self.current_job
+      Thread.current[:good_cron_job]
+    end
+
+    attr_reader :queues, :max_threads, :poll_interval, :max_cache, :database_url, :logger
+
+    # +queues+ and +max_threads+ as GoodJob reads them ("mailers:2;default,low"; threads per
+    # pool without a count); +poll_interval+ in seconds (≤ 0: only LISTEN/NOTIFY and known
+    # scheduled times wake it); +max_cache+: how many upcoming scheduled times it keeps.
+    def initialize(database_url: nil, queues: "*", max_threads: 5, poll_interval: 10, max_cache: 10_000,
+                   listen: true, logger: GoodCron.logger, cron_enabled: false)
+      @database_url = database_url || GoodCron.database_url or
+        raise ArgumentError, "good_cron needs a database: pass database_url: or set DATABASE_URL"
+      @queues = setting(:queues, queues) { |v| v.is_a?(String) && v }
+      @max_threads = setting(:max_threads, max_threads) { |v| Integer(v, exception: false)&.then { |n| n if n.positive? } }
+      @poll_interval = setting(:poll_interval, poll_interval) { |v| Float(v, exception: false) }
+      @max_cache = setting(:max_cache, max_cache) { |v| Integer(v, exception: false)&.then { |n| n unless n.negative? } }
+      @listen = listen ? true : false
+      @cron_enabled = cron_enabled
+      @logger = logger
+      @mutex = Mutex.new
+      @succeeded = @errored = 0
+    end
+
+    # Starts the engine and the threads. Raises SchemaError when GoodJob's tables are
+    # missing; an unreachable database is not an error (the engine retries and logs).
+    def start
+      @mutex.synchronize do
+        forget_forked_parent
+        return self if @native
+
+        ErrorEvents.subscribe
+        native = NativePoller.start(JSON.generate(native_config))
+        @native = native
+        @pid = Process.pid
+        @pools = native.pools
+        @threads = @pools.each_with_index.flat_map do |(queues, count), pool|
+          Array.new(count) do |i|
+            Thread.new { work(native, pool) }.tap { |thread| thread.name = "good_cron #{queues} #{i + 1}" }
+          end
+        end
+        @logs = Thread.new { deliver_logs(native) }
+        @logs.name = "good_cron poller logs"
+        self
+      end
+    end
+
+    # Stops taking jobs, releases those taken but not started, waits up to +timeout+
+    # seconds (nil or negative: as long as they take) for the running ones, then kills and
+    # releases what still runs (they run again elsewhere; the attempt is recorded as
+    # interrupted). True when every running job finished.
+    def shutdown(timeout = -1)
+      @mutex.synchronize do
+        forget_forked_parent
+        native = @native or return true
+
+        native.close(ENGINE_WAIT)
+        deadline = timeout.nil? || timeout.negative? ? nil : monotonic_now + timeout
+        finished = @threads.map { |thread| thread.join(deadline && [deadline - monotonic_now, 0].max) }.all?
+        unless finished
+          @threads.each(&:kill).each { |thread| thread.join(TAKE_WAIT * 5) }
+        end
+        logger.warn("good_cron: the poller did not stop within #{ENGINE_WAIT} s") unless native.stop(ENGINE_WAIT)
+        @logs.join(LOG_WAIT * 2)
+        @native = @threads = @logs = nil
+        finished
+      end
+    end
+
+    def running?
+      !!(@native && @pid == Process.pid && @native.running?)
+    end
+
+    # The id of this process's row in good_job_processes (its jobs' locked_by_id).
+    def process_id
+      @native&.process_id
+    end
+
+    # `{ pools: [[queues, threads], …], succeeded:, errored: }` since start.
+    def stats
+      { pools: @pools, succeeded: @succeeded, errored: @errored }
+    end
+
+    private
+
+    def setting(name, value)
+      yield(value) or raise ArgumentError, "good_cron poller: #{name} cannot be #{value.inspect}"
+    end
+
+    def native_config
+      {
+        database_url: database_url,
+        queues: queues,
+        max_threads: max_threads,
+        poll_interval: poll_interval,
+        max_cache: max_cache,
+        listen: @listen,
+        process_state: JSON.generate(process_state),
+      }
+    end
+
+    # What GoodJob's dashboard shows of a process.
+    def process_state
+      {
+        hostname: Socket.gethostname,
+        pid: Process.pid,
+        proctitle: $PROGRAM_NAME,
+        preserve_job_records: true,
+        retry_on_unhandled_error: false,
+        cron_enabled: @cron_enabled,
+        schedulers: [{ name: "good_cron", queues: queues, max_threads: max_threads, poll_interval: poll_interval }],
+      }
+    end
+
+    # After fork the engine's thread is gone in the child; the child starts its own.
+    def forget_forked_parent
+      return unless @pid && @pid != Process.pid
+
+      @native = @threads = @logs = @pid = nil
+    end
+
+    def work(native, pool)
+      while (job = native.take(pool, TAKE_WAIT)) != false
+        execute(native, job) if job
+      end
+    end
+
+    def execute(native, job)
+      errors = ErrorEvents.track
+      Thread.current[:good_cron_job] = job
+      begin
+        data = JSON.parse(job.serialized_params)
+        data["provider_job_id"] = job.id
+        value = ActiveJob::Base.execute(data)
+        error = value.is_a?(Exception) ? value : errors[:retried] || errors[:discarded]
+        event = error && (errors.key(error) || :handled)
+      rescue Exception => e # rubocop:disable Lint/RescueException -- recorded, and the thread goes on
+        error = e
+        event = errors[:retry_stopped].equal?(e) ? :retry_stopped : :unhandled
+      ensure
+        Thread.current[:good_cron_job] = nil
+        ErrorEvents.untrack
+      end
+      report(native, job, error, event)
+    end
+
+    def report(native, job, error, event)
+      if error
+        @errored += 1
+        native.finish(job, "#{error.class}: #{error.message}", ERROR_EVENTS.fetch(event),
+                      error.backtrace && JSON.generate(error.backtrace))
+      else
+        @succeeded += 1
+        native.finish(job, nil, nil, nil)
+      end
+    end
+
+    def deliver_logs(native)
+      while (line = native.next_log(LOG_WAIT)) != false
+        logger.public_send(*line) if line
+      end
+    end
+
+    def monotonic_now
+      Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    end
+
+    # ActiveJob reports how a job's error was handled through notifications, on the job's
+    # thread; GoodJob reads them the same way to pick an error_event.
+    module ErrorEvents
+      NAMES = {
+        "enqueue_retry.active_job" => :retried,
+        "retry_stopped.active_job" => :retry_stopped,
+        "discard.active_job" => :discarded,
+      }.freeze
+
+      def self.subscribe
+        @subscribe ||= NAMES.each do |name, event|
+          ActiveSupport::Notifications.subscribe(name) do |*, payload|
+            errors = Thread.current[:good_cron_errors]
+            errors[event] = payload[:error] if errors && payload[:error]
+          end
+        end
+      end
+
+      def self.track
+        Thread.current[:good_cron_errors] = {}
+      end
+
+      def self.untrack
+        Thread.current[:good_cron_errors] = nil
+      end
+    end
+  end
+end

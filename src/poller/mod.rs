@@ -1,0 +1,590 @@
+//! The poller: finds due jobs in `good_jobs`, locks them as GoodJob does, hands them to the
+//! host's execution threads through one ready queue per pool, and records their results in
+//! batches. One thread with a single-threaded tokio runtime, created on `start`.
+//!
+//! Wake-ups: `LISTEN good_job` (GoodJob's payloads), a poll timer, and a cache of upcoming
+//! `scheduled_at` times, so a job scheduled ahead starts on time without polling. A pool asks
+//! the database only when it has room and may have work: after a wake-up, or when its last
+//! dequeue came back full.
+
+pub mod ready;
+
+use crate::config::{pools, Pool, PollerConfig, Queues};
+use crate::scheduler::Level;
+use crate::store::jobs::{Dequeue, Finished, Job, LockSession, Released};
+use crate::store::StoreError;
+use crate::thread::EngineThread;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use ready::ReadyQueue;
+use sqlx::postgres::PgListener;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+use tokio::sync::{mpsc as async_mpsc, watch};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+/// Jobs locked ahead per execution thread, so a thread finds its next job ready when it ends
+/// one instead of waiting for a round trip.
+const PREFETCH_PER_THREAD: usize = 1;
+/// GoodJob's process heartbeat (`Process::STALE_INTERVAL`).
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// How long a stop waits for the database to record the last results.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+/// A job due this close to now is taken now.
+const DUE_SLACK: chrono::Duration = chrono::Duration::milliseconds(10);
+
+/// What the host tells the poller.
+enum Command {
+    Finished(Box<Finished>),
+    /// Stop taking jobs and release those no thread took; replies with how many.
+    Close(mpsc::Sender<usize>),
+}
+
+/// What wakes the poller besides its host.
+enum Wake {
+    /// A `NOTIFY good_job`: a job of `queue` due at `at` (now when `None`).
+    Job {
+        queue: Option<String>,
+        at: Option<NaiveDateTime>,
+    },
+    /// Notifications may have been missed (the listener reconnected).
+    Everyone,
+}
+
+/// Why a poller did not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// A setting is wrong (the queues string).
+    Config(String),
+    /// GoodJob's tables are missing.
+    Schema(String),
+    /// No thread or runtime.
+    System(String),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Config(m) | StartError::Schema(m) | StartError::System(m) => f.write_str(m),
+        }
+    }
+}
+
+/// A running poller.
+pub struct Poller {
+    process_id: Uuid,
+    pools: Vec<Pool>,
+    ready: Vec<Arc<ReadyQueue>>,
+    handle: PollerHandle,
+    thread: EngineThread,
+}
+
+/// What execution threads tell a running poller; cheap to clone, never blocks on its thread.
+#[derive(Clone)]
+pub struct PollerHandle {
+    commands: async_mpsc::UnboundedSender<Command>,
+}
+
+impl PollerHandle {
+    /// Records a job's end (batched with others by the poller thread).
+    pub fn finish(&self, finished: Finished) {
+        let _ = self.commands.send(Command::Finished(Box::new(finished)));
+    }
+
+    /// Stops taking jobs and releases those taken but not started, waiting up to `timeout`
+    /// for the database; how many were released (`None`: not known within the timeout).
+    pub fn close(&self, timeout: Duration) -> Option<usize> {
+        let (reply, replied) = mpsc::channel();
+        self.commands.send(Command::Close(reply)).ok()?;
+        replied.recv_timeout(timeout).ok()
+    }
+}
+
+impl Poller {
+    /// Starts the poller thread and waits for its first connection: missing tables are an
+    /// error here; an unreachable database is not (it keeps retrying and logs it).
+    pub fn start(
+        config: PollerConfig,
+        logs: mpsc::Sender<(Level, String)>,
+    ) -> Result<Poller, StartError> {
+        let pools = pools(&config.queues, config.max_threads.max(1)).map_err(StartError::Config)?;
+        let ready: Vec<Arc<ReadyQueue>> = pools.iter().map(|_| Arc::default()).collect();
+        let process_id = Uuid::new_v4();
+        let (commands, commands_rx) = async_mpsc::unbounded_channel();
+        let (started_tx, started) = mpsc::channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StartError::System(format!("cannot start the poller runtime: {e}")))?;
+        let mut worker = Worker {
+            pools: pools
+                .iter()
+                .zip(&ready)
+                .map(|(pool, ready)| PoolState {
+                    dequeue: Dequeue::new(&pool.queues),
+                    queues: pool.queues.clone(),
+                    ready: Arc::clone(ready),
+                    capacity: pool.threads * (1 + PREFETCH_PER_THREAD),
+                    in_flight: 0,
+                    may_have_work: true,
+                })
+                .collect(),
+            process_id,
+            poll_interval: config
+                .poll_interval
+                .filter(|s| *s > 0.0)
+                .map(Duration::from_secs_f64),
+            config,
+            logs,
+            session: None,
+            in_flight: HashMap::new(),
+            finished: Vec::new(),
+            released: Vec::new(),
+            close_replies: Vec::new(),
+            upcoming: BTreeSet::new(),
+            closed: false,
+            backoff: Duration::ZERO,
+            reconnect_at: Instant::now(),
+            outage: false,
+        };
+        let thread = EngineThread::spawn("good_cron-poller", move |shutdown| {
+            runtime.block_on(worker.run(started_tx, shutdown, commands_rx));
+            // The connections and the runtime go before the thread says it has finished.
+            drop(worker);
+            drop(runtime);
+        })
+        .map_err(StartError::System)?;
+        match started.recv() {
+            Ok(Err(message)) => {
+                thread.join();
+                Err(StartError::Schema(message))
+            }
+            _ => Ok(Poller {
+                process_id,
+                pools,
+                ready,
+                handle: PollerHandle { commands },
+                thread,
+            }),
+        }
+    }
+
+    /// The id of this process's `good_job_processes` row, and of `locked_by_id`.
+    pub fn process_id(&self) -> Uuid {
+        self.process_id
+    }
+
+    pub fn pools(&self) -> &[Pool] {
+        &self.pools
+    }
+
+    /// The ready queue execution threads of pool `pool` take jobs from.
+    pub fn ready(&self, pool: usize) -> Option<&Arc<ReadyQueue>> {
+        self.ready.get(pool)
+    }
+
+    pub fn handle(&self) -> PollerHandle {
+        self.handle.clone()
+    }
+
+    /// Stops: jobs still unfinished are released (a running one as interrupted), the process
+    /// row is removed. Waits up to `timeout` (forever if `None`); true when stopped.
+    pub fn stop(&mut self, timeout: Option<Duration>) -> bool {
+        self.thread.stop(timeout)
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.thread.is_running()
+    }
+}
+
+struct PoolState {
+    dequeue: Dequeue,
+    queues: Queues,
+    ready: Arc<ReadyQueue>,
+    capacity: usize,
+    /// Jobs handed to the ready queue and not yet finished or released.
+    in_flight: usize,
+    may_have_work: bool,
+}
+
+struct Worker {
+    config: PollerConfig,
+    pools: Vec<PoolState>,
+    process_id: Uuid,
+    poll_interval: Option<Duration>,
+    logs: mpsc::Sender<(Level, String)>,
+    session: Option<LockSession>,
+    /// Every locked job not yet finished or released: its pool and attempt.
+    in_flight: HashMap<Uuid, (usize, Uuid)>,
+    /// Results and releases not yet written (the database may be away).
+    finished: Vec<Finished>,
+    released: Vec<Released>,
+    close_replies: Vec<(mpsc::Sender<usize>, usize)>,
+    upcoming: BTreeSet<NaiveDateTime>,
+    closed: bool,
+    backoff: Duration,
+    reconnect_at: Instant,
+    outage: bool,
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// Reads a `NOTIFY good_job` payload: `{"queue_name": …, "scheduled_at": …}` with the time
+/// in UTC (`Z`) or with an offset, as ActiveSupport writes it.
+fn parse_notice(payload: &str) -> Wake {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(payload) else {
+        return Wake::Everyone;
+    };
+    Wake::Job {
+        queue: value["queue_name"].as_str().map(String::from),
+        at: value["scheduled_at"]
+            .as_str()
+            .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+            .map(|at| at.naive_utc()),
+    }
+}
+
+/// Forwards `LISTEN good_job` notifications, reconnecting with backoff; ends when the poller
+/// has gone.
+async fn listen(database_url: String, wakes: async_mpsc::UnboundedSender<Wake>) {
+    let mut backoff = Duration::from_millis(500);
+    while !wakes.is_closed() {
+        if let Ok(mut listener) = PgListener::connect(&database_url).await {
+            if listener.listen("good_job").await.is_ok() {
+                backoff = Duration::from_millis(500);
+                let _ = wakes.send(Wake::Everyone);
+                loop {
+                    let wake = match listener.try_recv().await {
+                        Ok(Some(notice)) => parse_notice(notice.payload()),
+                        // The connection dropped; the next call reconnects.
+                        Ok(None) => Wake::Everyone,
+                        Err(_) => break,
+                    };
+                    if wakes.send(wake).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Worker {
+    fn log(&self, level: Level, message: String) {
+        let _ = self.logs.send((level, message));
+    }
+
+    async fn run(
+        &mut self,
+        started: mpsc::Sender<Result<(), String>>,
+        mut shutdown: watch::Receiver<bool>,
+        mut commands: async_mpsc::UnboundedReceiver<Command>,
+    ) {
+        match self.connect().await {
+            Err(StoreError::Schema(message)) => {
+                let _ = started.send(Err(message));
+                return;
+            }
+            _ => {
+                let _ = started.send(Ok(()));
+            }
+        }
+        let (wakes_tx, mut wakes) = async_mpsc::unbounded_channel();
+        if self.config.listen {
+            tokio::spawn(listen(self.config.database_url.clone(), wakes_tx));
+        }
+        let mut next_poll = self.poll_interval.map(|every| Instant::now() + every);
+        let mut next_heartbeat = Instant::now() + HEARTBEAT_EVERY;
+        while !*shutdown.borrow() {
+            if self.session.is_none() && Instant::now() >= self.reconnect_at {
+                let _ = self.connect().await;
+            }
+            self.write_results().await;
+            self.dequeue().await;
+            let next_due = self.upcoming.first().map(|at| {
+                Instant::now() + (*at - now()).to_std().unwrap_or(Duration::ZERO)
+            });
+            let reconnect = self.session.is_none().then_some(self.reconnect_at);
+            let wake_at = [next_poll, Some(next_heartbeat), next_due, reconnect]
+                .into_iter()
+                .flatten()
+                .min();
+            tokio::select! {
+                Some(command) = commands.recv() => {
+                    self.accept(command);
+                    while let Ok(command) = commands.try_recv() {
+                        self.accept(command);
+                    }
+                }
+                Some(wake) = wakes.recv() => {
+                    self.wake(wake);
+                    while let Ok(wake) = wakes.try_recv() {
+                        self.wake(wake);
+                    }
+                }
+                _ = shutdown.changed() => {}
+                _ = sleep_until(wake_at) => {}
+            }
+            let instant = Instant::now();
+            if let (Some(at), Some(every)) = (next_poll, self.poll_interval) {
+                if instant >= at {
+                    self.wake(Wake::Everyone);
+                    next_poll = Some(instant + every);
+                }
+            }
+            if instant >= next_heartbeat {
+                self.heartbeat().await;
+                next_heartbeat = instant + HEARTBEAT_EVERY;
+            }
+            let due = now() + DUE_SLACK;
+            while self.upcoming.first().is_some_and(|at| *at <= due) {
+                self.upcoming.pop_first();
+                self.wake(Wake::Everyone);
+            }
+        }
+        while let Ok(command) = commands.try_recv() {
+            self.accept(command);
+        }
+        let _ = tokio::time::timeout(STOP_GRACE, self.shut_down()).await;
+    }
+
+    fn accept(&mut self, command: Command) {
+        match command {
+            Command::Finished(finished) => self.finished.push(*finished),
+            Command::Close(reply) => {
+                let count = self.close_queues();
+                self.close_replies.push((reply, count));
+            }
+        }
+    }
+
+    /// Closes every ready queue; the jobs no thread took are released as never started.
+    fn close_queues(&mut self) -> usize {
+        self.closed = true;
+        let left: Vec<Job> = self.pools.iter().flat_map(|p| p.ready.close()).collect();
+        let count = left.len();
+        for job in left {
+            self.released.push(Released {
+                id: job.id,
+                execution_id: job.execution_id,
+                started: false,
+            });
+        }
+        count
+    }
+
+    fn wake(&mut self, wake: Wake) {
+        match wake {
+            Wake::Everyone => self.pools.iter_mut().for_each(|p| p.may_have_work = true),
+            Wake::Job { queue, at } => {
+                if let Some(at) = at.filter(|at| *at > now() + DUE_SLACK) {
+                    if self.upcoming.len() < self.config.max_cache {
+                        self.upcoming.insert(at);
+                    }
+                    return;
+                }
+                for pool in &mut self.pools {
+                    if pool.queues.takes(queue.as_deref()) {
+                        pool.may_have_work = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Connects the lock session, takes back the locks of jobs still in flight (after an
+    /// outage) and learns the upcoming scheduled times.
+    async fn connect(&mut self) -> Result<(), StoreError> {
+        let opened = LockSession::open(
+            &self.config.database_url,
+            self.process_id,
+            &self.config.process_state,
+        )
+        .await;
+        let mut session = match opened {
+            Ok(session) => session,
+            Err(e) => {
+                self.went_down(&e);
+                return Err(e);
+            }
+        };
+        let held: Vec<Uuid> = self.in_flight.keys().copied().collect();
+        let relocked = match session.relock(&held).await {
+            Ok(lost) => {
+                if !lost.is_empty() {
+                    self.log(
+                        Level::Warn,
+                        format!(
+                            "good_cron: {} running job(s) lost their lock during the outage and may run elsewhere too: {}",
+                            lost.len(),
+                            lost.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                }
+                session.upcoming(self.config.max_cache).await
+            }
+            Err(e) => Err(e),
+        };
+        match relocked {
+            Ok(upcoming) => {
+                self.upcoming.extend(upcoming);
+                self.session = Some(session);
+                self.wake(Wake::Everyone);
+                if self.outage {
+                    self.outage = false;
+                    self.log(Level::Info, "good_cron: poller reconnected to the database".into());
+                }
+                self.backoff = Duration::ZERO;
+                Ok(())
+            }
+            Err(e) => {
+                self.went_down(&e);
+                Err(e)
+            }
+        }
+    }
+
+    fn went_down(&mut self, error: &StoreError) {
+        self.session = None;
+        if !self.outage {
+            self.outage = true;
+            self.log(
+                Level::Error,
+                format!("good_cron: poller lost the database ({error}); retrying with backoff"),
+            );
+        }
+        self.backoff = (self.backoff * 2).clamp(Duration::from_millis(500), MAX_BACKOFF);
+        self.reconnect_at = Instant::now() + self.backoff;
+    }
+
+    /// Writes results and releases, then answers pending `close` calls.
+    async fn write_results(&mut self) {
+        if let Some(session) = self.session.as_mut() {
+            let mut result = Ok(());
+            if !self.finished.is_empty() {
+                result = session.finish(&self.finished).await;
+                if result.is_ok() {
+                    for finished in self.finished.drain(..) {
+                        if let Some((pool, _)) = self.in_flight.remove(&finished.id) {
+                            self.pools[pool].in_flight -= 1;
+                        }
+                    }
+                }
+            }
+            if result.is_ok() && !self.released.is_empty() {
+                result = session.release(&self.released).await;
+                if result.is_ok() {
+                    for released in self.released.drain(..) {
+                        if let Some((pool, _)) = self.in_flight.remove(&released.id) {
+                            self.pools[pool].in_flight -= 1;
+                        }
+                    }
+                }
+            }
+            if let Err(e) = result {
+                self.went_down(&e);
+            }
+        }
+        for (reply, count) in self.close_replies.drain(..) {
+            let _ = reply.send(count);
+        }
+    }
+
+    /// Fills each pool that has room and may have work.
+    async fn dequeue(&mut self) {
+        for index in 0..self.pools.len() {
+            let Some(session) = self.session.as_mut() else { return };
+            let pool = &mut self.pools[index];
+            let room = pool.capacity.saturating_sub(pool.in_flight);
+            if self.closed || !pool.may_have_work || room == 0 {
+                continue;
+            }
+            match session.dequeue(&pool.dequeue, room).await {
+                Ok(jobs) => {
+                    pool.may_have_work = jobs.len() == room;
+                    pool.in_flight += jobs.len();
+                    for job in &jobs {
+                        self.in_flight.insert(job.id, (index, job.execution_id));
+                    }
+                    if let Err(refused) = pool.ready.push(jobs) {
+                        self.released.extend(refused.iter().map(|job| Released {
+                            id: job.id,
+                            execution_id: job.execution_id,
+                            started: false,
+                        }));
+                    }
+                }
+                Err(e) => {
+                    self.went_down(&e);
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn heartbeat(&mut self) {
+        if let Some(session) = self.session.as_mut() {
+            if let Err(e) = session.heartbeat(&self.config.process_state).await {
+                self.went_down(&e);
+            }
+        }
+    }
+
+    /// Releases what is left (never started, or abandoned while running), records the last
+    /// results, and removes the process row.
+    async fn shut_down(&mut self) {
+        self.close_queues();
+        let reported: BTreeSet<Uuid> = self
+            .finished
+            .iter()
+            .map(|f| f.id)
+            .chain(self.released.iter().map(|r| r.id))
+            .collect();
+        let abandoned: Vec<Released> = self
+            .in_flight
+            .iter()
+            .filter(|(id, _)| !reported.contains(id))
+            .map(|(id, (_, execution_id))| Released {
+                id: *id,
+                execution_id: *execution_id,
+                started: true,
+            })
+            .collect();
+        if !abandoned.is_empty() {
+            self.log(
+                Level::Warn,
+                format!(
+                    "good_cron: released {} job(s) still running at shutdown; they will run again",
+                    abandoned.len()
+                ),
+            );
+        }
+        self.released.extend(abandoned);
+        if self.session.is_none() {
+            let _ = self.connect().await;
+        }
+        self.write_results().await;
+        if let Some(session) = self.session.take() {
+            if let Err(e) = session.close().await {
+                self.log(
+                    Level::Warn,
+                    format!("good_cron: could not remove the poller's process row: {e}"),
+                );
+            }
+        }
+    }
+}

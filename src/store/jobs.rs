@@ -1,0 +1,460 @@
+//! The statements that enqueue and run jobs, following GoodJob 4.x's protocol
+//! (doc/goodjob-execution-protocol.md): rows in GoodJob's format, `NOTIFY good_job`, GoodJob's
+//! advisory lock on `'good_jobs-' || id` held by one session for as long as a job runs, and a
+//! `good_job_processes` row that GoodJob counts alive while that session holds its lock.
+
+use super::{Store, StoreError};
+use crate::config::Queues;
+use chrono::NaiveDateTime;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{Connection, Row};
+use std::str::FromStr;
+use std::sync::LazyLock;
+use uuid::Uuid;
+
+/// A job to insert, as GoodJob's adapter writes it.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    pub id: Uuid,
+    pub queue_name: String,
+    pub priority: Option<i32>,
+    pub job_class: String,
+    pub serialized_params: String,
+    /// `None`: now.
+    pub scheduled_at: Option<NaiveDateTime>,
+    pub cron_key: Option<String>,
+    pub cron_at: Option<NaiveDateTime>,
+}
+
+/// A job this process locked and must run.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub id: Uuid,
+    /// The `good_job_executions` row of this attempt.
+    pub execution_id: Uuid,
+    pub serialized_params: String,
+    pub queue_name: Option<String>,
+    pub job_class: Option<String>,
+}
+
+/// `retry_on` re-enqueued the job from inside its perform: the same row runs again.
+#[derive(Clone, Debug)]
+pub struct Retry {
+    pub serialized_params: String,
+    pub scheduled_at: NaiveDateTime,
+    pub queue_name: String,
+    pub priority: Option<i32>,
+}
+
+/// The end of an attempt.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub id: Uuid,
+    pub execution_id: Uuid,
+    pub started_at: NaiveDateTime,
+    pub finished_at: NaiveDateTime,
+    pub duration_seconds: f64,
+    /// `"Class: message"`, GoodJob's format.
+    pub error: Option<String>,
+    /// GoodJob's `error_event`: 1 unhandled, 2 handled, 3 retried, 4 retry_stopped,
+    /// 5 discarded.
+    pub error_event: Option<i16>,
+    /// The backtrace as a JSON array of strings.
+    pub backtrace: Option<String>,
+    pub retry: Option<Retry>,
+}
+
+/// A locked job given back without a result: never started (its attempt is undone), or
+/// abandoned while running (left as GoodJob leaves an interrupted one).
+#[derive(Clone, Copy, Debug)]
+pub struct Released {
+    pub id: Uuid,
+    pub execution_id: Uuid,
+    pub started: bool,
+}
+
+/// GoodJob's advisory lock key of `'<table>-' || <id expression>`.
+fn lock_key(table: &str, id: &str) -> String {
+    format!("('x' || substr(md5('{table}-' || {id}::text), 1, 16))::bit(64)::bigint")
+}
+
+/// Whether process row `p` is alive by GoodJob 4.x's rule: with `lock_type = 0` while some
+/// session holds its advisory lock, without a lock type while refreshed in the last 5 minutes.
+static PROCESS_ALIVE: LazyLock<String> = LazyLock::new(|| {
+    let key = "('x' || substr(md5('good_job_processes-' || p.id::text), 1, 16))";
+    format!(
+        "CASE WHEN p.lock_type = 0 THEN EXISTS (
+             SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 1
+               AND l.classid = {key}::bit(32)::int AND l.objid = ({key}::bit(64) << 32)::bit(32)::int)
+         WHEN p.lock_type IS NULL THEN p.updated_at >= now() - interval '5 minutes'
+         ELSE true END"
+    )
+});
+
+const TIMESTAMP_JSON: &str = r#"'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'"#;
+
+static ENQUEUE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"
+WITH inserted AS (
+    INSERT INTO good_jobs (id, active_job_id, queue_name, priority, job_class, serialized_params,
+                           scheduled_at, created_at, updated_at, cron_key, cron_at)
+    SELECT r.id, r.id, r.queue_name, r.priority, r.job_class, r.serialized_params::jsonb,
+           COALESCE(r.scheduled_at, $9), $9, $9, r.cron_key, r.cron_at
+    FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamp[],
+                $7::text[], $8::timestamp[])
+         AS r(id, queue_name, priority, job_class, serialized_params, scheduled_at, cron_key, cron_at)
+    ON CONFLICT (cron_key, cron_at) WHERE cron_key IS NOT NULL DO NOTHING
+    RETURNING queue_name, scheduled_at
+), notified AS (
+    SELECT count(pg_notify('good_job', CASE WHEN n = 1
+               THEN json_build_object('queue_name', queue_name, 'scheduled_at', at)
+               ELSE json_build_object('queue_name', queue_name, 'count', n, 'scheduled_at', at) END::text))
+    FROM (SELECT queue_name, to_char(scheduled_at, {TIMESTAMP_JSON}) AS at, count(*) AS n
+          FROM inserted GROUP BY 1, 2) wake
+)
+SELECT (SELECT count(*) FROM inserted), (SELECT * FROM notified)
+"#
+    )
+});
+
+impl Store {
+    /// Inserts jobs in one statement and wakes executors, as GoodJob's adapter does (one
+    /// `NOTIFY` per queue and time, with `count` when several). A second row for a cron
+    /// instant is skipped, as GoodJob skips it. Returns how many rows were inserted.
+    pub async fn enqueue(&self, jobs: &[NewJob]) -> Result<u64, StoreError> {
+        macro_rules! column {
+            ($field:ident) => {
+                jobs.iter().map(|j| j.$field.clone()).collect::<Vec<_>>()
+            };
+        }
+        let inserted: i64 = sqlx::query_scalar(&ENQUEUE_SQL)
+            .bind(column!(id))
+            .bind(column!(queue_name))
+            .bind(column!(priority))
+            .bind(column!(job_class))
+            .bind(column!(serialized_params))
+            .bind(column!(scheduled_at))
+            .bind(column!(cron_key))
+            .bind(column!(cron_at))
+            .bind(chrono::Utc::now().naive_utc())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(inserted.try_into().unwrap_or(0))
+    }
+}
+
+/// The dequeue statement of one pool: `$1` how many, `$2` the process id, `$3` the pool's
+/// queue names (unless it takes every queue).
+fn dequeue_sql(queues: &Queues) -> String {
+    let (filter, order) = match queues {
+        Queues::All => ("", ""),
+        Queues::Only { ordered: false, .. } => ("AND j.queue_name = ANY($3)", ""),
+        Queues::Only { ordered: true, .. } => (
+            "AND j.queue_name = ANY($3)",
+            "array_position($3, j.queue_name),",
+        ),
+        Queues::Except(_) => ("AND (j.queue_name <> ALL($3) OR j.queue_name IS NULL)", ""),
+    };
+    let alive = &*PROCESS_ALIVE;
+    let job_key = lock_key("good_jobs", "id");
+    format!(
+        r#"
+WITH live AS MATERIALIZED (
+    SELECT p.id FROM good_job_processes p WHERE {alive}
+), candidate AS MATERIALIZED (
+    SELECT j.id FROM good_jobs j
+    WHERE j.finished_at IS NULL AND j.scheduled_at <= now() {filter}
+      AND (j.locked_by_id IS NULL OR j.locked_by_id NOT IN (SELECT id FROM live))
+    ORDER BY {order} j.priority ASC NULLS LAST, j.created_at ASC
+    LIMIT $1 FOR NO KEY UPDATE OF j SKIP LOCKED
+), locked AS MATERIALIZED (
+    SELECT id FROM candidate WHERE pg_try_advisory_lock({job_key})
+), interrupted AS (
+    UPDATE good_job_executions e
+    SET finished_at = now(), updated_at = now(), error_event = 0, duration = now() - e.created_at,
+        error = 'GoodJob::InterruptError: Interrupted after starting perform at '''
+                || to_char(j.performed_at, 'YYYY-MM-DD HH24:MI:SS UTC') || ''''
+    FROM good_jobs j JOIN locked l ON l.id = j.id
+    WHERE j.performed_at IS NOT NULL AND e.active_job_id = COALESCE(j.active_job_id, j.id)
+      AND e.finished_at IS NULL
+), claimed AS (
+    UPDATE good_jobs j
+    SET locked_by_id = $2, locked_at = now(), lock_type = 2, performed_at = now(), updated_at = now(),
+        executions_count = COALESCE(j.executions_count, 0) + 1
+    FROM locked l WHERE j.id = l.id
+    RETURNING j.id, COALESCE(j.active_job_id, j.id) AS active_job_id, j.job_class, j.queue_name,
+              j.serialized_params, COALESCE(j.scheduled_at, j.created_at) AS scheduled_at,
+              j.priority, j.created_at
+), executions AS (
+    INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
+                                     scheduled_at, created_at, updated_at, process_id)
+    SELECT gen_random_uuid(), active_job_id, job_class, queue_name, serialized_params, scheduled_at,
+           now(), now(), $2
+    FROM claimed
+    RETURNING id, active_job_id
+)
+SELECT c.id, e.id, c.serialized_params::text, c.queue_name, c.job_class
+FROM claimed c JOIN executions e ON e.active_job_id = c.active_job_id
+ORDER BY {order} c.priority ASC NULLS LAST, c.created_at ASC
+"#
+    )
+}
+
+static FINISH_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"
+WITH r AS MATERIALIZED (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamp[], $4::timestamp[], $5::float8[],
+                         $6::text[], $7::int2[], $8::text[], $9::text[], $10::timestamp[], $11::text[],
+                         $12::int[])
+    AS r(id, execution_id, started_at, finished_at, duration, error, error_event, backtrace,
+         retry_params, retry_at, retry_queue, retry_priority)
+), jobs AS (
+    UPDATE good_jobs j SET
+        performed_at = CASE WHEN r.retry_params IS NULL THEN r.started_at END,
+        finished_at = CASE WHEN r.retry_params IS NULL THEN r.finished_at END,
+        error = r.error, error_event = r.error_event,
+        locked_by_id = NULL, locked_at = NULL, lock_type = NULL, updated_at = r.finished_at,
+        serialized_params = COALESCE(r.retry_params::jsonb, j.serialized_params),
+        scheduled_at = COALESCE(r.retry_at, j.scheduled_at),
+        created_at = CASE WHEN r.retry_params IS NULL THEN j.created_at ELSE r.finished_at END,
+        queue_name = CASE WHEN r.retry_params IS NULL THEN j.queue_name ELSE r.retry_queue END,
+        priority = CASE WHEN r.retry_params IS NULL THEN j.priority ELSE r.retry_priority END
+    FROM r WHERE j.id = r.id
+), executions AS (
+    UPDATE good_job_executions e SET
+        created_at = r.started_at, finished_at = r.finished_at, updated_at = r.finished_at,
+        error = r.error, error_event = r.error_event, duration = make_interval(secs => r.duration),
+        error_backtrace = CASE WHEN r.backtrace IS NOT NULL
+                          THEN ARRAY(SELECT jsonb_array_elements_text(r.backtrace::jsonb)) END
+    FROM r WHERE e.id = r.execution_id
+)
+SELECT count(pg_notify('good_job', json_build_object(
+           'queue_name', retry_queue, 'scheduled_at', to_char(retry_at, {TIMESTAMP_JSON}))::text))
+FROM r WHERE retry_params IS NOT NULL
+"#
+    )
+});
+
+static RELEASE_SQL: &str = r#"
+WITH r AS MATERIALIZED (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bool[]) AS r(id, execution_id, started)
+), jobs AS (
+    UPDATE good_jobs j SET locked_by_id = NULL, locked_at = NULL, lock_type = NULL, updated_at = now(),
+        performed_at = CASE WHEN r.started THEN j.performed_at END,
+        executions_count = CASE WHEN r.started THEN j.executions_count ELSE j.executions_count - 1 END
+    FROM r WHERE j.id = r.id AND j.locked_by_id = $4
+)
+DELETE FROM good_job_executions e USING r WHERE e.id = r.execution_id AND NOT r.started
+"#;
+
+static UNLOCK_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT count(*) FILTER (WHERE pg_advisory_unlock({})) FROM unnest($1::uuid[]) AS r(id)",
+        lock_key("good_jobs", "r.id")
+    )
+});
+
+static RELOCK_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT r.id FROM unnest($1::uuid[]) AS r(id) WHERE NOT pg_try_advisory_lock({})",
+        lock_key("good_jobs", "r.id")
+    )
+});
+
+static REGISTER_SQL: &str = "
+INSERT INTO good_job_processes (id, created_at, updated_at, state, lock_type)
+VALUES ($1, now(), now(), $2::jsonb, 0)
+ON CONFLICT (id) DO UPDATE SET updated_at = now(), state = EXCLUDED.state, lock_type = 0";
+
+/// GoodJob's `Process.cleanup`: processes that are not alive lose their rows and their
+/// jobs' `locked_by_id`.
+static CLEANUP_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH dead AS MATERIALIZED (SELECT p.id FROM good_job_processes p WHERE NOT ({})),
+         cleared AS (UPDATE good_jobs SET locked_by_id = NULL, locked_at = NULL
+                     WHERE locked_by_id IN (SELECT id FROM dead))
+         DELETE FROM good_job_processes WHERE id IN (SELECT id FROM dead)",
+        &*PROCESS_ALIVE
+    )
+});
+
+/// The one connection of a poller that holds its advisory locks: its process's, and every
+/// running job's. If it breaks, PostgreSQL releases them all.
+pub struct LockSession {
+    conn: PgConnection,
+    process_id: Uuid,
+}
+
+/// The prepared dequeue of one pool.
+pub struct Dequeue {
+    sql: String,
+    queues: Option<Vec<String>>,
+}
+
+impl Dequeue {
+    pub fn new(queues: &Queues) -> Dequeue {
+        Dequeue {
+            sql: dequeue_sql(queues),
+            queues: queues.names().map(<[String]>::to_vec),
+        }
+    }
+}
+
+impl LockSession {
+    /// Connects, takes the process's advisory lock, and writes its `good_job_processes` row
+    /// (`state`: JSON, GoodJob's process state).
+    pub async fn open(
+        database_url: &str,
+        process_id: Uuid,
+        state: &str,
+    ) -> Result<LockSession, StoreError> {
+        let options = PgConnectOptions::from_str(database_url)?
+            .application_name("good_cron poller")
+            .options([("statement_timeout", "30s")]);
+        let mut conn = PgConnection::connect_with(&options).await?;
+        let present: bool = sqlx::query_scalar(
+            "SELECT to_regclass('good_jobs') IS NOT NULL AND to_regclass('good_job_executions') IS NOT NULL
+                    AND to_regclass('good_job_processes') IS NOT NULL",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        if !present {
+            return Err(StoreError::Schema(format!(
+                "GoodJob's tables (good_jobs, good_job_executions, good_job_processes) are missing: {}",
+                super::MIGRATION_HINT
+            )));
+        }
+        // The lock first: a row with lock_type 0 and no lock would look dead to others.
+        sqlx::query(&format!(
+            "SELECT pg_advisory_lock({})",
+            lock_key("good_job_processes", "$1")
+        ))
+        .bind(process_id)
+        .execute(&mut conn)
+        .await?;
+        let mut session = LockSession { conn, process_id };
+        session.heartbeat(state).await?;
+        Ok(session)
+    }
+
+    /// Locks and starts up to `limit` jobs of a pool.
+    pub async fn dequeue(&mut self, dequeue: &Dequeue, limit: usize) -> Result<Vec<Job>, StoreError> {
+        let mut query = sqlx::query(&dequeue.sql)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .bind(self.process_id);
+        if let Some(queues) = &dequeue.queues {
+            query = query.bind(queues);
+        }
+        let rows = query.fetch_all(&mut self.conn).await?;
+        Ok(rows
+            .iter()
+            .map(|row| Job {
+                id: row.get(0),
+                execution_id: row.get(1),
+                serialized_params: row.get(2),
+                queue_name: row.get(3),
+                job_class: row.get(4),
+            })
+            .collect())
+    }
+
+    /// Records finished attempts in one statement, then releases their advisory locks (after
+    /// the commit, so no other worker can lock a job whose result it cannot see yet).
+    pub async fn finish(&mut self, finished: &[Finished]) -> Result<(), StoreError> {
+        macro_rules! column {
+            ($value:expr) => {
+                finished.iter().map($value).collect::<Vec<_>>()
+            };
+        }
+        let retry = |f: &Finished| f.retry.clone();
+        sqlx::query(&FINISH_SQL)
+            .bind(column!(|f| f.id))
+            .bind(column!(|f| f.execution_id))
+            .bind(column!(|f| f.started_at))
+            .bind(column!(|f| f.finished_at))
+            .bind(column!(|f| f.duration_seconds))
+            .bind(column!(|f| f.error.clone()))
+            .bind(column!(|f| f.error_event))
+            .bind(column!(|f| f.backtrace.clone()))
+            .bind(column!(|f| retry(f).map(|r| r.serialized_params)))
+            .bind(column!(|f| retry(f).map(|r| r.scheduled_at)))
+            .bind(column!(|f| retry(f).map(|r| r.queue_name)))
+            .bind(column!(|f| retry(f).and_then(|r| r.priority)))
+            .execute(&mut self.conn)
+            .await?;
+        self.unlock(&column!(|f| f.id)).await
+    }
+
+    /// Gives jobs back unfinished, then releases their advisory locks.
+    pub async fn release(&mut self, released: &[Released]) -> Result<(), StoreError> {
+        let ids: Vec<Uuid> = released.iter().map(|r| r.id).collect();
+        sqlx::query(RELEASE_SQL)
+            .bind(&ids)
+            .bind(released.iter().map(|r| r.execution_id).collect::<Vec<_>>())
+            .bind(released.iter().map(|r| r.started).collect::<Vec<_>>())
+            .bind(self.process_id)
+            .execute(&mut self.conn)
+            .await?;
+        self.unlock(&ids).await
+    }
+
+    async fn unlock(&mut self, ids: &[Uuid]) -> Result<(), StoreError> {
+        sqlx::query(&UNLOCK_SQL)
+            .bind(ids)
+            .execute(&mut self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes the advisory locks of `ids` again (after a reconnect); returns those another
+    /// session took meanwhile.
+    pub async fn relock(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+        Ok(sqlx::query_scalar(&RELOCK_SQL)
+            .bind(ids)
+            .fetch_all(&mut self.conn)
+            .await?)
+    }
+
+    /// Refreshes the process row (writing it again if another process removed it), then
+    /// runs GoodJob's cleanup of dead processes.
+    pub async fn heartbeat(&mut self, state: &str) -> Result<(), StoreError> {
+        sqlx::query(REGISTER_SQL)
+            .bind(self.process_id)
+            .bind(state)
+            .execute(&mut self.conn)
+            .await?;
+        sqlx::query(&CLEANUP_SQL).execute(&mut self.conn).await?;
+        Ok(())
+    }
+
+    /// When jobs not yet due become due: the `scheduled_at` of up to `limit` of them.
+    pub async fn upcoming(&mut self, limit: usize) -> Result<Vec<NaiveDateTime>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT scheduled_at FROM good_jobs
+             WHERE finished_at IS NULL AND locked_by_id IS NULL AND scheduled_at > now()
+             ORDER BY scheduled_at LIMIT $1",
+        )
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut self.conn)
+        .await?)
+    }
+
+    /// Removes the process row, frees what it still had locked, and disconnects.
+    pub async fn close(mut self) -> Result<(), StoreError> {
+        sqlx::query(
+            "WITH cleared AS (UPDATE good_jobs SET locked_by_id = NULL, locked_at = NULL, lock_type = NULL
+                              WHERE locked_by_id = $1)
+             DELETE FROM good_job_processes WHERE id = $1",
+        )
+        .bind(self.process_id)
+        .execute(&mut self.conn)
+        .await?;
+        sqlx::query("SELECT pg_advisory_unlock_all()")
+            .execute(&mut self.conn)
+            .await?;
+        self.conn.close().await?;
+        Ok(())
+    }
+}
