@@ -4,8 +4,9 @@ require "logger"
 require "optparse"
 
 module GoodCron
-  # The `good_cron` command: `list` (an app's cron entries with their next and last run) and
-  # `explain` (the next runs of a schedule, with UTC offsets and DST changes).
+  # The `good_cron` command: `start` (run an app's jobs and cron, like `good_job start`),
+  # `list` (an app's cron entries with their next and last run) and `explain` (the next runs
+  # of a schedule, with UTC offsets and DST changes).
   #
   #   exit GoodCron::CLI.new.run(ARGV)
   #
@@ -34,6 +35,7 @@ module GoodCron
     class Failure < StandardError; end
 
     COMMANDS = {
+      "start" => "run an app's jobs (and its cron, when enabled) until SIGTERM or SIGINT",
       "list" => "the cron entries of an app: schedule, zone, next and last run, enabled, job class",
       "explain" => "the next runs of a schedule, with their UTC offsets and DST changes",
       "help" => "this help, or a command's (good_cron help COMMAND)",
@@ -50,6 +52,7 @@ module GoodCron
       argv = argv.dup
       command = argv.shift
       case command
+      when "start" then start(argv)
       when "list" then list(argv)
       when "explain" then explain(argv)
       when "help", "-h", "--help" then help(argv.first)
@@ -74,6 +77,7 @@ module GoodCron
         Commands:
         #{COMMANDS.map { |name, text| "  #{name.ljust(9)}#{text}" }.join("\n")}
 
+        #{parser("start").help}
         #{parser("list").help}
         #{parser("explain").help}
         Exit status: 0 done, 1 error (invalid schedule or configuration, database unreachable),
@@ -87,7 +91,7 @@ module GoodCron
 
     def help(command)
       if command.nil? then @out.puts usage
-      elsif %w[list explain].include?(command) then @out.puts parser(command).help
+      elsif %w[start list explain].include?(command) then @out.puts parser(command).help
       elsif command == "help" then @out.puts usage
       else raise UsageError, "unknown command #{command.inspect}"
       end
@@ -106,6 +110,7 @@ module GoodCron
         o.summary_indent = "  "
         o.summary_width = 24
         case command
+        when "start" then start_options(o, options)
         when "list" then list_options(o, options)
         when "explain" then explain_options(o, options)
         end
@@ -119,6 +124,46 @@ module GoodCron
       [options, args]
     rescue OptionParser::ParseError => e
       raise UsageError.new(e.message, command)
+    end
+
+    # --- start ---------------------------------------------------------------------------
+
+    def start_options(o, options)
+      o.banner = "good_cron start [--app PATH] [-e ENV] [options]"
+      o.separator "  Boots the Rails app and runs its jobs (the :good_cron adapter's, or GoodJob's: same"
+      o.separator "  table) on threads, plus its cron when enabled. SIGTERM or SIGINT: running jobs get"
+      o.separator "  shutdown_timeout to finish, the others are released. Each option falls back to"
+      o.separator "  config.good_job, then to GOOD_JOB_* variables, as GoodJob's own start does."
+      o.on("--app PATH", "the Rails app (default: the current directory)") { |v| options[:app] = v }
+      o.on("-e", "--environment ENV", "RAILS_ENV (default: RAILS_ENV, else development)") { |v| options[:environment] = v }
+      o.on("--queues QUEUES", "queues to run, GoodJob's syntax: \"*\", \"a,b\", \"-a\", \"+a,b\",",
+           "pools \"mailers:2;default\" (GOOD_JOB_QUEUES; default \"*\")") { |v| options[:queues] = v }
+      o.on("--max-threads COUNT", "threads per pool (GOOD_JOB_MAX_THREADS; default 5)") { |v| options[:max_threads] = v }
+      o.on("--poll-interval SECONDS", "seconds between polls, ≤ 0 for none (GOOD_JOB_POLL_INTERVAL; default 10)") do |v|
+        options[:poll_interval] = v
+      end
+      o.on("--max-cache COUNT", "upcoming scheduled times kept (GOOD_JOB_MAX_CACHE; default 10000)") { |v| options[:max_cache] = v }
+      o.on("--shutdown-timeout SECONDS", "wait for running jobs at shutdown, -1 forever",
+           "(GOOD_JOB_SHUTDOWN_TIMEOUT; default -1)") { |v| options[:shutdown_timeout] = v }
+      o.on("--enable-cron", "run the cron scheduler too (GOOD_JOB_ENABLE_CRON)") { options[:enable_cron] = true }
+      o.on("--database-url URL", "the database (default: the app's ActiveRecord database)") { |v| options[:database_url] = v }
+    end
+
+    def start(argv)
+      options, args = parse("start", argv)
+      return help("start") if options[:help]
+      raise UsageError.new("start takes no arguments, got #{args.map(&:inspect).join(" ")}", "start") if args.any?
+
+      app = File.expand_path(options[:app] || ".")
+      boot_rails(app, options[:environment])
+      require_good_cron
+      require "good_cron/launcher"
+      config = ::Rails.application.config
+      settings = GoodCron::RailsConfig.new(config.respond_to?(:good_job) ? config.good_job : {}, @env, options)
+      GoodCron::Launcher.new(settings, database_url: options[:database_url] || rails_database_url,
+                                       logger: ::Rails.logger || GoodCron.logger, out: @out).run
+    rescue GoodCron::ConfigurationError, GoodCron::SchemaError, ArgumentError => e
+      raise Failure, e.message.delete_prefix("good_cron: ")
     end
 
     # --- explain -------------------------------------------------------------------------

@@ -19,17 +19,54 @@ module GoodCron
     SSL_PARAMS = %i[sslmode sslrootcert sslcert sslkey].freeze
 
     # +good_job+: `config.good_job`, a Hash (Symbol or String keys) or ActiveSupport::OrderedOptions.
-    def initialize(good_job, env = ENV)
+    # +options+: the command line's (`good_cron start --max-threads 10`), which come first.
+    def initialize(good_job, env = ENV, options = {})
       @settings = (good_job || {}).to_h.transform_keys(&:to_sym)
       @env = env
+      @options = options
     end
 
-    # GoodJob: `cast(config[:enable_cron] || GOOD_JOB_ENABLE_CRON || false) && cron.size.positive?`.
-    # So `enable_cron: false` does not override GOOD_JOB_ENABLE_CRON=true; the same holds in GoodJob.
+    # GoodJob: `cast(options[:enable_cron] || config[:enable_cron] || GOOD_JOB_ENABLE_CRON || false)
+    # && cron.size.positive?`. So `enable_cron: false` does not override GOOD_JOB_ENABLE_CRON=true;
+    # the same holds in GoodJob.
     def enable_cron?
-      value = @settings[:enable_cron] || @env["GOOD_JOB_ENABLE_CRON"] || false
-      value = value.to_s if value.is_a?(Symbol)
-      value != "" && !FALSE_VALUES.include?(value) && cron.size.positive?
+      boolean(read(:enable_cron, "GOOD_JOB_ENABLE_CRON") || false) && cron.size.positive?
+    end
+
+    # The poller's settings, each `option || config.good_job || GOOD_JOB_* || default` as GoodJob
+    # reads them.
+    def queues
+      read(:queues, "GOOD_JOB_QUEUES").to_s.then { |text| text.strip.empty? ? "*" : text }
+    end
+
+    def max_threads
+      number(:max_threads, read(:max_threads, "GOOD_JOB_MAX_THREADS") || @env["RAILS_MAX_THREADS"] || 5, Integer, &:positive?)
+    end
+
+    # Seconds; ≤ 0 turns polling off (LISTEN/NOTIFY and known scheduled times still wake it).
+    def poll_interval
+      number(:poll_interval, read(:poll_interval, "GOOD_JOB_POLL_INTERVAL") || 10, Float)
+    end
+
+    def max_cache
+      number(:max_cache, read(:max_cache, "GOOD_JOB_MAX_CACHE") || 10_000, Integer) { |n| !n.negative? }
+    end
+
+    # Seconds a graceful shutdown waits for running jobs; negative: as long as they take.
+    def shutdown_timeout
+      number(:shutdown_timeout, read(:shutdown_timeout, "GOOD_JOB_SHUTDOWN_TIMEOUT") || -1, Float)
+    end
+
+    # GoodJob reads this one with nil checks, not `||`: `enable_listen_notify: false` wins.
+    def enable_listen_notify?
+      value = [@options[:enable_listen_notify], @settings[:enable_listen_notify]].find { |v| !v.nil? }
+      value = @env["GOOD_JOB_ENABLE_LISTEN_NOTIFY"] if value.nil? && @env["GOOD_JOB_ENABLE_LISTEN_NOTIFY"].to_s != ""
+      value.nil? || boolean(value)
+    end
+
+    # GoodJob's execution_mode: :async runs jobs inside the web server's processes.
+    def execution_mode
+      read(:execution_mode, "GOOD_JOB_EXECUTION_MODE").to_s.strip.then { |mode| mode.empty? ? :external : mode.to_sym }
     end
 
     # GoodJob: `config[:cron] || JSON.parse(GOOD_JOB_CRON, symbolize_names: true) || {}`.
@@ -80,6 +117,24 @@ module GoodCron
     end
 
     private
+
+    def read(key, variable)
+      value = [@options[key], @settings[key], @env[variable]].find { |v| v && v != "" }
+      value.is_a?(Symbol) ? value.to_s : value
+    end
+
+    def boolean(value)
+      !FALSE_VALUES.include?(value.is_a?(Symbol) ? value.to_s : value)
+    end
+
+    def number(key, value, type)
+      number = type == Integer ? Integer(value.to_s, 10) : Float(value)
+      return number if !block_given? || yield(number)
+
+      raise ArgumentError
+    rescue ArgumentError, TypeError
+      raise ConfigurationError.new(["#{key} must be #{type == Integer ? "a positive integer" : "a number of seconds"}, got #{value.inspect}"])
+    end
 
     def env_cron
       json = @env["GOOD_JOB_CRON"]
