@@ -98,6 +98,11 @@ module GoodCron
       !!(@native && @pid == Process.pid && @native.running?)
     end
 
+    # Whether +thread+ is one that runs this poller's jobs.
+    def job_thread?(thread)
+      !!@threads&.include?(thread)
+    end
+
     # The id of this process's row in good_job_processes (its jobs' locked_by_id).
     def process_id
       @native&.process_id

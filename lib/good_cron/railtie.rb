@@ -9,8 +9,10 @@ module GoodCron
   #
   # - after initialization it starts the scheduler in server processes (`rails server`, a Rack
   #   server loading config.ru, GoodJob's `good_job start`), or wherever GOOD_CRON_START=1;
+  # - with GoodJob's `execution_mode: :async` (GOOD_JOB_EXECUTION_MODE=async) those processes
+  #   also run jobs (the poller); a process that forks workers leaves the jobs to them;
   # - a forked child (a Puma cluster worker) or a daemonized process starts its own;
-  # - at exit it stops the scheduler;
+  # - at exit it stops both (the poller with GoodJob's shutdown_timeout);
   # - GoodJob's own cron manager is switched off, so cron runs once, here.
   class Railtie < ::Rails::Railtie
     # Seconds to wait at exit for the scheduler to stop.
@@ -49,7 +51,7 @@ module GoodCron
     module ForkHook
       def _fork
         pid = super
-        Railtie.restart_after_fork if pid.zero?
+        pid.zero? ? Railtie.restart_after_fork : Railtie.hand_jobs_to_children
         pid
       end
 
@@ -61,43 +63,57 @@ module GoodCron
     end
 
     class << self
-      # The running scheduler, or nil in processes where good_cron does not run.
-      attr_reader :scheduler
+      # The running scheduler and poller, or nil in processes where they do not run.
+      attr_reader :scheduler, :poller
 
       def boot
         settings = RailsConfig.new(::Rails.application.config.good_job)
-        unless start_here? && settings.enable_cron?
-          logger.debug { "good_cron: the cron scheduler does not run in this process" }
+        @settings = settings
+        unless start_here? && (settings.enable_cron? || settings.execution_mode == :async)
+          logger.debug { "good_cron: neither the cron scheduler nor the poller runs in this process" }
           return
         end
 
-        @scheduler = Scheduler.new(settings.cron, database_url: database_url, logger: logger,
-                                                  graceful_restart_period: settings.graceful_restart_period,
-                                                  enqueue: (::Rails.application.config.good_cron.enqueue || :auto).to_sym)
-        @scheduler.start
+        start_scheduler(settings) if settings.enable_cron?
+        start_poller(settings) if settings.execution_mode == :async
         ::Process.singleton_class.prepend(ForkHook)
         at_exit { stop }
-        logger.info "good_cron: cron scheduler started with #{settings.cron.size} entries (pid #{::Process.pid})"
       end
 
       def restart_after_fork
-        return unless @scheduler
-
-        @scheduler.start
-        logger.info "good_cron: cron scheduler restarted after fork (pid #{::Process.pid})"
+        if @scheduler
+          @scheduler.start
+          logger.info "good_cron: cron scheduler restarted after fork (pid #{::Process.pid})"
+        end
+        if @poller
+          @poller.start
+          logger.info "good_cron: poller restarted after fork (pid #{::Process.pid})"
+        end
       rescue StandardError => e
-        logger.error "good_cron: the cron scheduler could not restart after fork: #{e.class}: #{e.message}"
+        logger.error "good_cron: could not restart after fork: #{e.class}: #{e.message}"
+      end
+
+      # A process that forks workers (Puma's cluster master) leaves their jobs to them, as
+      # GoodJob's advice for Puma (`before_fork { GoodJob.shutdown }`) does: its poller stops
+      # at its first fork. A job that forks does not stop its own poller.
+      def hand_jobs_to_children
+        poller = @poller or return
+        return if poller.job_thread?(Thread.current) || !poller.running?
+
+        poller.shutdown(@settings.shutdown_timeout)
+        logger.info "good_cron: poller stopped in the parent of forked workers (pid #{::Process.pid})"
       end
 
       def stop(timeout = STOP_TIMEOUT)
-        scheduler = @scheduler or return
-        @scheduler = nil
-        running = scheduler.running?
-        if !scheduler.stop(timeout)
-          logger.warn "good_cron: the cron scheduler did not stop within #{timeout} s (pid #{::Process.pid})"
-        elsif running
-          logger.info "good_cron: cron scheduler stopped (pid #{::Process.pid})"
-        end
+        scheduler = @scheduler
+        poller = @poller
+        @scheduler = @poller = nil
+        stop_scheduler(scheduler, timeout) if scheduler
+        return unless poller
+
+        running = poller.running?
+        finished = poller.shutdown(@settings.shutdown_timeout)
+        logger.info "good_cron: poller stopped (pid #{::Process.pid})#{"; running jobs were released" unless finished}" if running
       end
 
       # GOOD_CRON_START=1 or 0 decides; otherwise only a server process runs the scheduler,
@@ -119,6 +135,32 @@ module GoodCron
       end
 
       private
+
+      def start_scheduler(settings)
+        @scheduler = Scheduler.new(settings.cron, database_url: database_url, logger: logger,
+                                                  graceful_restart_period: settings.graceful_restart_period,
+                                                  enqueue: (::Rails.application.config.good_cron.enqueue || :auto).to_sym)
+        @scheduler.start
+        logger.info "good_cron: cron scheduler started with #{settings.cron.size} entries (pid #{::Process.pid})"
+      end
+
+      # GoodJob's async execution mode: jobs run on threads of this server process.
+      def start_poller(settings)
+        @poller = Poller.new(database_url: database_url, queues: settings.queues, max_threads: settings.max_threads,
+                             poll_interval: settings.poll_interval, max_cache: settings.max_cache,
+                             listen: settings.enable_listen_notify?, logger: logger, cron_enabled: settings.enable_cron?)
+        @poller.start
+        logger.info "good_cron: poller started, queues #{settings.queues.inspect} (pid #{::Process.pid})"
+      end
+
+      def stop_scheduler(scheduler, timeout)
+        running = scheduler.running?
+        if !scheduler.stop(timeout)
+          logger.warn "good_cron: the cron scheduler did not stop within #{timeout} s (pid #{::Process.pid})"
+        elsif running
+          logger.info "good_cron: cron scheduler stopped (pid #{::Process.pid})"
+        end
+      end
 
       # `good_job start` is where GoodJob's external mode runs cron.
       def good_job_cli?
