@@ -196,10 +196,7 @@ mod tests {
         assert_eq!(Queues::parse("a,*"), Queues::All);
         assert_eq!(Queues::parse("a, b"), only(&["a", "b"], false));
         assert_eq!(Queues::parse("+a,b"), only(&["a", "b"], true));
-        assert_eq!(
-            Queues::parse("-a"),
-            Queues::Except(vec!["a".to_string()])
-        );
+        assert_eq!(Queues::parse("-a"), Queues::Except(vec!["a".to_string()]));
         assert!(Queues::parse("-a").takes(Some("b")));
         assert!(!Queues::parse("-a").takes(Some("a")));
         assert!(!Queues::parse("a").takes(Some("b")));
@@ -212,7 +209,10 @@ mod tests {
         assert_eq!(pools.len(), 2);
         assert_eq!((pools[0].text.as_str(), pools[0].threads), ("mailers", 2));
         assert_eq!(pools[0].queues, only(&["mailers"], false));
-        assert_eq!((pools[1].text.as_str(), pools[1].threads), ("default,low", 5));
+        assert_eq!(
+            (pools[1].text.as_str(), pools[1].threads),
+            ("default,low", 5)
+        );
         assert_eq!(super::pools("", 3).unwrap()[0].queues, Queues::All);
         assert!(super::pools("a:0", 3).unwrap_err().contains("\"a:0\""));
         assert!(super::pools("a:x", 3).is_err());

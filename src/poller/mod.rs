@@ -9,7 +9,7 @@
 
 pub mod ready;
 
-use crate::config::{pools, Pool, PollerConfig, Queues};
+use crate::config::{pools, PollerConfig, Pool, Queues};
 use crate::scheduler::Level;
 use crate::store::jobs::{Dequeue, Finished, Job, LockSession, Released};
 use crate::store::StoreError;
@@ -315,9 +315,10 @@ impl Worker {
             }
             self.write_results().await;
             self.dequeue().await;
-            let next_due = self.upcoming.first().map(|at| {
-                Instant::now() + (*at - now()).to_std().unwrap_or(Duration::ZERO)
-            });
+            let next_due = self
+                .upcoming
+                .first()
+                .map(|at| Instant::now() + (*at - now()).to_std().unwrap_or(Duration::ZERO));
             let reconnect = self.session.is_none().then_some(self.reconnect_at);
             let wake_at = [next_poll, Some(next_heartbeat), next_due, reconnect]
                 .into_iter()
@@ -446,7 +447,10 @@ impl Worker {
                 self.wake(Wake::Everyone);
                 if self.outage {
                     self.outage = false;
-                    self.log(Level::Info, "good_cron: poller reconnected to the database".into());
+                    self.log(
+                        Level::Info,
+                        "good_cron: poller reconnected to the database".into(),
+                    );
                 }
                 self.backoff = Duration::ZERO;
                 Ok(())
@@ -507,7 +511,9 @@ impl Worker {
     /// Fills each pool that has room and may have work.
     async fn dequeue(&mut self) {
         for index in 0..self.pools.len() {
-            let Some(session) = self.session.as_mut() else { return };
+            let Some(session) = self.session.as_mut() else {
+                return;
+            };
             let pool = &mut self.pools[index];
             let room = pool.capacity.saturating_sub(pool.in_flight);
             if self.closed || !pool.may_have_work || room == 0 {

@@ -11,6 +11,7 @@ mod entry;
 
 use crate::config::{Enqueue, SchedulerConfig};
 use crate::store::{Claim, Enqueued, LedgerClaim, Outcome, Store, StoreError};
+use crate::thread::EngineThread;
 use chrono::{DateTime, Utc};
 use entry::{naive, Entry};
 use std::cmp::Reverse;
@@ -103,13 +104,9 @@ const DEFAULT_CLAIM_TIMEOUT: f64 = 30.0;
 
 /// A running scheduler. Dropping it asks the thread to stop without waiting.
 pub struct Scheduler {
-    shutdown: watch::Sender<bool>,
     commands: async_mpsc::UnboundedSender<Command>,
     quiesced: Arc<AtomicBool>,
-    finished: mpsc::Receiver<()>,
-    /// Joined once the thread has said it finished, so nothing is left when `stop` returns.
-    thread: Option<std::thread::JoinHandle<()>>,
-    running: bool,
+    thread: EngineThread,
 }
 
 impl Scheduler {
@@ -126,10 +123,8 @@ impl Scheduler {
             .cloned()
             .map(Entry::new)
             .collect::<Result<Vec<_>, _>>()?;
-        let (shutdown, shutdown_rx) = watch::channel(false);
         let quiesced = Arc::new(AtomicBool::new(false));
         let (commands, commands_rx) = async_mpsc::unbounded_channel();
-        let (finished_tx, finished) = mpsc::channel();
         let (ready_tx, ready) = mpsc::channel();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -169,28 +164,21 @@ impl Scheduler {
             quiesced: quiesced.clone(),
             unrecorded: Vec::new(),
         };
-        let thread = std::thread::Builder::new()
-            .name("good_cron-scheduler".into())
-            .spawn(move || {
-                runtime.block_on(worker.run(ready_tx, shutdown_rx, commands_rx));
-                // The pool and the runtime go before the thread says it has finished.
-                drop(worker);
-                drop(runtime);
-                let _ = finished_tx.send(());
-            })
-            .map_err(|e| format!("cannot start the scheduler thread: {e}"))?;
+        let thread = EngineThread::spawn("good_cron-scheduler", move |shutdown| {
+            runtime.block_on(worker.run(ready_tx, shutdown, commands_rx));
+            // The pool and the runtime go before the thread says it has finished.
+            drop(worker);
+            drop(runtime);
+        })?;
         match ready.recv() {
             Ok(Err(message)) => {
-                let _ = thread.join();
+                thread.join();
                 Err(message)
             }
             _ => Ok(Scheduler {
-                shutdown,
                 commands,
                 quiesced,
-                finished,
-                thread: Some(thread),
-                running: true,
+                thread,
             }),
         }
     }
@@ -211,26 +199,11 @@ impl Scheduler {
     /// Asks the scheduler to stop and waits up to `timeout` (forever if `None`); true when
     /// it has stopped.
     pub fn stop(&mut self, timeout: Option<Duration>) -> bool {
-        let _ = self.shutdown.send(true);
-        let stopped = match timeout {
-            Some(timeout) => self.finished.recv_timeout(timeout).is_ok(),
-            None => self.finished.recv().is_ok(),
-        } || !self.running;
-        if stopped {
-            self.running = false;
-            // It has sent its last message: joining waits only for the thread to exit.
-            if let Some(thread) = self.thread.take() {
-                let _ = thread.join();
-            }
-        }
-        stopped
+        self.thread.stop(timeout)
     }
 
     pub fn is_running(&mut self) -> bool {
-        if self.running && !matches!(self.finished.try_recv(), Err(mpsc::TryRecvError::Empty)) {
-            self.running = false;
-        }
-        self.running
+        self.thread.is_running()
     }
 }
 

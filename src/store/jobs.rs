@@ -340,7 +340,11 @@ impl LockSession {
     }
 
     /// Locks and starts up to `limit` jobs of a pool.
-    pub async fn dequeue(&mut self, dequeue: &Dequeue, limit: usize) -> Result<Vec<Job>, StoreError> {
+    pub async fn dequeue(
+        &mut self,
+        dequeue: &Dequeue,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
         let mut query = sqlx::query(&dequeue.sql)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .bind(self.process_id);

@@ -106,19 +106,21 @@ impl NativeEnqueuer {
     fn enqueue(ruby: &Ruby, rb_self: &Self, rows: Vec<Row>) -> Result<u64, Error> {
         let jobs = rows
             .into_iter()
-            .map(|(id, queue_name, priority, job_class, params, at, cron_key, cron_at)| {
-                Ok(NewJob {
-                    id: Uuid::parse_str(&id)
-                        .map_err(|_| error(ruby, format!("job id {id:?} is not a UUID")))?,
-                    queue_name,
-                    priority,
-                    job_class,
-                    serialized_params: params,
-                    scheduled_at: time(ruby, at)?,
-                    cron_key,
-                    cron_at: time(ruby, cron_at)?,
-                })
-            })
+            .map(
+                |(id, queue_name, priority, job_class, params, at, cron_key, cron_at)| {
+                    Ok(NewJob {
+                        id: Uuid::parse_str(&id)
+                            .map_err(|_| error(ruby, format!("job id {id:?} is not a UUID")))?,
+                        queue_name,
+                        priority,
+                        job_class,
+                        serialized_params: params,
+                        scheduled_at: time(ruby, at)?,
+                        cron_key,
+                        cron_at: time(ruby, cron_at)?,
+                    })
+                },
+            )
             .collect::<Result<Vec<_>, Error>>()?;
         if jobs.is_empty() {
             return Ok(0);

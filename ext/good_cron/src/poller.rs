@@ -176,7 +176,10 @@ impl NativePoller {
         backtrace: Option<String>,
     ) -> Result<(), Error> {
         if job.finished.replace(true) {
-            return Err(error(ruby, format!("job {} was finished already", job.job.id)));
+            return Err(error(
+                ruby,
+                format!("job {} was finished already", job.job.id),
+            ));
         }
         rb_self.engine.handle.finish(Finished {
             id: job.job.id,
@@ -201,8 +204,7 @@ impl NativePoller {
     /// Stops the poller (jobs not finished are released), waiting up to `timeout` seconds;
     /// true once stopped.
     fn stop(&self, timeout: f64) -> bool {
-        without_gvl(|| self.poller(|p| p.stop(Some(seconds(timeout)))))
-            .unwrap_or(true)
+        without_gvl(|| self.poller(|p| p.stop(Some(seconds(timeout))))).unwrap_or(true)
     }
 
     fn is_running(&self) -> bool {
@@ -245,7 +247,10 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
 
     let job = module.define_class("NativeJob", ruby.class_object())?;
     job.define_method("id", method!(NativeJob::id, 0))?;
-    job.define_method("serialized_params", method!(NativeJob::serialized_params, 0))?;
+    job.define_method(
+        "serialized_params",
+        method!(NativeJob::serialized_params, 0),
+    )?;
     job.define_method("queue_name", method!(NativeJob::queue_name, 0))?;
     job.define_method("job_class", method!(NativeJob::job_class, 0))?;
     job.define_method("retry_with", method!(NativeJob::retry_with, 4))?;
