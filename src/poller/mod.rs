@@ -594,3 +594,34 @@ impl Worker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> NaiveDateTime {
+        DateTime::parse_from_rfc3339(text).unwrap().naive_utc()
+    }
+
+    #[test]
+    fn reads_goodjob_payloads_in_utc_or_with_an_offset() {
+        let Wake::Job { queue, at: when } =
+            parse_notice(r#"{"queue_name":"mailers","scheduled_at":"2024-05-01T12:00:00.000Z"}"#)
+        else {
+            panic!("a job notice")
+        };
+        assert_eq!(queue.as_deref(), Some("mailers"));
+        assert_eq!(when, Some(at("2024-05-01T12:00:00Z")));
+        let Wake::Job { at: when, .. } = parse_notice(
+            r#"{"queue_name":"q","count":3,"scheduled_at":"2024-05-01T14:00:00.000+02:00"}"#,
+        ) else {
+            panic!("a job notice")
+        };
+        assert_eq!(when, Some(at("2024-05-01T12:00:00Z")));
+        let Wake::Job { queue, at: when } = parse_notice("{}") else {
+            panic!("a job notice")
+        };
+        assert_eq!((queue, when), (None, None));
+        assert!(matches!(parse_notice("not json"), Wake::Everyone));
+    }
+}
