@@ -12,7 +12,8 @@ Gem::Specification.new do |spec|
     good_cron reads a GoodJob cron configuration (cron syntax and fugit's natural language,
     with time zones) and enqueues each scheduled run exactly once across every process
     sharing a PostgreSQL database, with no duplicate-key errors, catch-up of missed runs and
-    a fixed DST policy. Its engine is a Rust native extension; a job poller is being built.
+    a fixed DST policy; an ActiveJob adapter and `good_cron start` run the jobs on GoodJob's
+    tables, alongside GoodJob's own workers. Its engine is a Rust native extension.
     Installing compiles the extension with cargo: it needs Ruby headers, libclang and a Rust toolchain.
   DESC
   spec.required_ruby_version = ">= 3.1"

@@ -20,6 +20,7 @@ class GemInstallTest < Minitest::Test
     puts $LOADED_FEATURES.grep(%r{/good_cron/good_cron\\.#{RbConfig::CONFIG["DLEXT"]}\\z}).first
     puts GoodCron::VERSION
     puts GoodCron::Schedule.parse(#{SCHEDULE.dump}).to_cron
+    puts GoodCron::NativePoller.method_defined?(:take)
   RUBY
 
   def test_gem_installs_and_loads_from_its_gem_home
@@ -33,8 +34,9 @@ class GemInstallTest < Minitest::Test
            env: gem_env(home), chdir: tmp)
 
       out = run!(RbConfig.ruby, "-e", PROBE, env: gem_env(home), chdir: tmp)
-      rb_file, ext_file, version, cron = out.lines.map(&:chomp)
+      rb_file, ext_file, version, cron, poller = out.lines.map(&:chomp)
       assert_equal GoodCron::VERSION, version
+      assert_equal "true", poller, "the installed extension has the poller:\n#{out}"
       # The installed gem reads the schedule exactly as this checkout does.
       assert_equal GoodCron::Schedule.parse(SCHEDULE).to_cron, cron, out
       [rb_file, ext_file].each do |path|
