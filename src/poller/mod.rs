@@ -337,7 +337,8 @@ impl Worker {
                         self.wake(wake);
                     }
                 }
-                _ = shutdown.changed() => {}
+                // An error: the `Poller` was dropped without `stop`; stop all the same.
+                changed = shutdown.changed() => if changed.is_err() { break },
                 _ = sleep_until(wake_at) => {}
             }
             let instant = Instant::now();
