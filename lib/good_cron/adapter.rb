@@ -3,83 +3,83 @@
 require "json"
 require "active_job"
 
-module GoodCron
-  # The ActiveJob adapter `:good_cron`: writes GoodJob-format rows to good_jobs (through the
-  # Rust engine, one statement per call) and wakes pollers with `NOTIFY good_job`, so
-  # `good_cron start` or GoodJob's own workers run them.
-  #
-  #   config.active_job.queue_adapter = :good_cron
-  #
-  # Rows are written on the engine's own connection: an enqueue inside an ActiveRecord
-  # transaction is committed at once, whatever that transaction does.
-  class Adapter
-    # +database_url+: by default the Railtie's (the app's database) or DATABASE_URL.
-    def initialize(database_url: nil)
-      @database_url = database_url
-      @mutex = Mutex.new
-    end
-
-    def enqueue(job)
-      enqueue_at(job, nil)
-    end
-
-    def enqueue_at(job, timestamp)
-      execution = Poller.current_job
-      if execution && execution.id == job.job_id
-        # retry_on from inside the job: the same row runs again, as GoodJob does.
-        execution.retry_with(JSON.generate(job.serialize), (timestamp || Time.now).to_f, job.queue_name.to_s, job.priority)
-      else
-        write([row(job, timestamp)])
+module ActiveJob
+  module QueueAdapters
+    # The ActiveJob adapter `:good_cron`: writes GoodJob-format rows to good_jobs (through the
+    # Rust engine, one statement per call) and wakes pollers with `NOTIFY good_job`, so
+    # `good_cron start` or GoodJob's own workers run them.
+    #
+    #   config.active_job.queue_adapter = :good_cron
+    #
+    # Rows are written on the engine's own connection: an enqueue inside an ActiveRecord
+    # transaction is committed at once, whatever that transaction does.
+    class GoodCronAdapter
+      # +database_url+: by default the Railtie's (the app's database) or DATABASE_URL.
+      def initialize(database_url: nil)
+        @database_url = database_url
+        @mutex = Mutex.new
       end
-      job.provider_job_id = job.job_id
-      job
-    end
 
-    # Rails 7.1+'s perform_all_later: every job in one statement.
-    def enqueue_all(jobs)
-      write(jobs.map { |job| row(job, job.scheduled_at) })
-      jobs.each do |job|
+      def enqueue(job)
+        enqueue_at(job, nil)
+      end
+
+      def enqueue_at(job, timestamp)
+        execution = GoodCron::Poller.current_job
+        if execution && execution.id == job.job_id
+          # retry_on from inside the job: the same row runs again, as GoodJob does.
+          execution.retry_with(JSON.generate(job.serialize), (timestamp || Time.now).to_f, job.queue_name.to_s, job.priority)
+        else
+          write([row(job, timestamp)])
+        end
         job.provider_job_id = job.job_id
-        job.successfully_enqueued = true if job.respond_to?(:successfully_enqueued=)
+        job
       end
-      jobs.size
-    end
 
-    # Whether enqueues inside a transaction wait for its commit (Rails 7.2's question):
-    # they do not, the row is written at once.
-    def enqueue_after_transaction_commit?
-      false
-    end
-
-    private
-
-    def row(job, timestamp)
-      cron_key, cron_at = CronEntry.current_run
-      scheduled_at = timestamp.is_a?(Time) ? timestamp.to_f : timestamp&.to_f
-      [job.job_id, job.queue_name.to_s, job.priority, job.class.name, JSON.generate(job.serialize),
-       scheduled_at, cron_key, cron_at&.to_f]
-    end
-
-    def write(rows)
-      native.enqueue(rows)
-    end
-
-    def native
-      @native || @mutex.synchronize do
-        @native ||= NativeEnqueuer.new(database_url)
+      # Rails 7.1+'s perform_all_later: every job in one statement.
+      def enqueue_all(jobs)
+        write(jobs.map { |job| row(job, job.scheduled_at) })
+        jobs.each do |job|
+          job.provider_job_id = job.job_id
+          job.successfully_enqueued = true if job.respond_to?(:successfully_enqueued=)
+        end
+        jobs.size
       end
-    end
 
-    def database_url
-      @database_url ||= (GoodCron::Railtie.database_url if defined?(GoodCron::Railtie)) || GoodCron.database_url or
-        raise Error, "the :good_cron adapter needs a database: set DATABASE_URL or config.good_cron.database_url"
+      # Whether enqueues inside a transaction wait for its commit (Rails 7.2's question):
+      # they do not, the row is written at once.
+      def enqueue_after_transaction_commit?
+        false
+      end
+
+      private
+
+      def row(job, timestamp)
+        cron_key, cron_at = GoodCron::CronEntry.current_run
+        scheduled_at = timestamp.is_a?(Time) ? timestamp.to_f : timestamp&.to_f
+        [job.job_id, job.queue_name.to_s, job.priority, job.class.name, JSON.generate(job.serialize),
+         scheduled_at, cron_key, cron_at&.to_f]
+      end
+
+      def write(rows)
+        native.enqueue(rows)
+      end
+
+      def native
+        @native || @mutex.synchronize do
+          @native ||= GoodCron::NativeEnqueuer.new(database_url)
+        end
+      end
+
+      def database_url
+        @database_url ||= (GoodCron::Railtie.database_url if defined?(GoodCron::Railtie)) || GoodCron.database_url or
+          raise GoodCron::Error, "the :good_cron adapter needs a database: set DATABASE_URL or config.good_cron.database_url"
+      end
     end
   end
 end
 
-module ActiveJob
-  module QueueAdapters
-    # `queue_adapter = :good_cron`.
-    GoodCronAdapter = GoodCron::Adapter
-  end
+module GoodCron
+  # The adapter, under good_cron's name: `MyJob.queue_adapter = GoodCron::Adapter.new(database_url: …)`.
+  Adapter = ActiveJob::QueueAdapters::GoodCronAdapter
 end

@@ -24,9 +24,12 @@ use tokio::sync::{mpsc as async_mpsc, watch};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-/// Jobs locked ahead per execution thread, so a thread finds its next job ready when it ends
-/// one instead of waiting for a round trip.
-const PREFETCH_PER_THREAD: usize = 1;
+/// A pool whose jobs take less than this on average locks jobs ahead (as many as it has
+/// threads, at least `MIN_PREFETCH`), so a thread finds its next job ready when it ends one
+/// instead of waiting for round trips. Longer jobs are taken only by idle threads, so none
+/// waits behind a long one while another process could run it.
+const PREFETCH_BELOW: f64 = 0.02;
+const MIN_PREFETCH: usize = 4;
 /// GoodJob's process heartbeat (`Process::STALE_INTERVAL`).
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -126,7 +129,8 @@ impl Poller {
                     dequeue: Dequeue::new(&pool.queues),
                     queues: pool.queues.clone(),
                     ready: Arc::clone(ready),
-                    capacity: pool.threads * (1 + PREFETCH_PER_THREAD),
+                    threads: pool.threads,
+                    mean_duration: None,
                     in_flight: 0,
                     may_have_work: true,
                 })
@@ -204,10 +208,32 @@ struct PoolState {
     dequeue: Dequeue,
     queues: Queues,
     ready: Arc<ReadyQueue>,
-    capacity: usize,
+    threads: usize,
+    /// Seconds, a moving average of its jobs' durations (`None` until one finished).
+    mean_duration: Option<f64>,
     /// Jobs handed to the ready queue and not yet finished or released.
     in_flight: usize,
     may_have_work: bool,
+}
+
+impl PoolState {
+    /// How many jobs it may have locked at once.
+    fn capacity(&self) -> usize {
+        match self.mean_duration {
+            Some(mean) if mean < PREFETCH_BELOW => self.threads + self.threads.max(MIN_PREFETCH),
+            _ => self.threads,
+        }
+    }
+
+    fn done(&mut self, duration: Option<f64>) {
+        self.in_flight -= 1;
+        if let Some(duration) = duration {
+            self.mean_duration = Some(match self.mean_duration {
+                Some(mean) => 0.8 * mean + 0.2 * duration,
+                None => duration,
+            });
+        }
+    }
 }
 
 struct Worker {
@@ -217,8 +243,8 @@ struct Worker {
     poll_interval: Option<Duration>,
     logs: mpsc::Sender<(Level, String)>,
     session: Option<LockSession>,
-    /// Every locked job not yet finished or released: its pool and attempt.
-    in_flight: HashMap<Uuid, (usize, Uuid)>,
+    /// Every locked job not yet finished or released, with its pool.
+    in_flight: HashMap<Uuid, usize>,
     /// Results and releases not yet written (the database may be away).
     finished: Vec<Finished>,
     released: Vec<Released>,
@@ -382,7 +408,6 @@ impl Worker {
         for job in left {
             self.released.push(Released {
                 id: job.id,
-                execution_id: job.execution_id,
                 started: false,
             });
         }
@@ -484,8 +509,8 @@ impl Worker {
                 result = session.finish(&self.finished).await;
                 if result.is_ok() {
                     for finished in self.finished.drain(..) {
-                        if let Some((pool, _)) = self.in_flight.remove(&finished.id) {
-                            self.pools[pool].in_flight -= 1;
+                        if let Some(pool) = self.in_flight.remove(&finished.id) {
+                            self.pools[pool].done(Some(finished.duration_seconds));
                         }
                     }
                 }
@@ -494,8 +519,8 @@ impl Worker {
                 result = session.release(&self.released).await;
                 if result.is_ok() {
                     for released in self.released.drain(..) {
-                        if let Some((pool, _)) = self.in_flight.remove(&released.id) {
-                            self.pools[pool].in_flight -= 1;
+                        if let Some(pool) = self.in_flight.remove(&released.id) {
+                            self.pools[pool].done(None);
                         }
                     }
                 }
@@ -516,7 +541,7 @@ impl Worker {
                 return;
             };
             let pool = &mut self.pools[index];
-            let room = pool.capacity.saturating_sub(pool.in_flight);
+            let room = pool.capacity().saturating_sub(pool.in_flight);
             if self.closed || !pool.may_have_work || room == 0 {
                 continue;
             }
@@ -525,12 +550,11 @@ impl Worker {
                     pool.may_have_work = jobs.len() == room;
                     pool.in_flight += jobs.len();
                     for job in &jobs {
-                        self.in_flight.insert(job.id, (index, job.execution_id));
+                        self.in_flight.insert(job.id, index);
                     }
                     if let Err(refused) = pool.ready.push(jobs) {
                         self.released.extend(refused.iter().map(|job| Released {
                             id: job.id,
-                            execution_id: job.execution_id,
                             started: false,
                         }));
                     }
@@ -565,9 +589,8 @@ impl Worker {
             .in_flight
             .iter()
             .filter(|(id, _)| !reported.contains(id))
-            .map(|(id, (_, execution_id))| Released {
+            .map(|(id, _)| Released {
                 id: *id,
-                execution_id: *execution_id,
                 started: true,
             })
             .collect();

@@ -51,6 +51,11 @@ impl ReadyQueue {
         Ok(())
     }
 
+    /// The next job if one is waiting, without blocking.
+    pub fn try_take(&self) -> Option<Job> {
+        self.state().jobs.pop_front()
+    }
+
     /// The next job, waiting up to `timeout`.
     pub fn take(&self, timeout: Duration) -> Taken {
         let deadline = Instant::now() + timeout;
@@ -102,7 +107,6 @@ mod tests {
     fn job() -> Job {
         Job {
             id: Uuid::new_v4(),
-            execution_id: Uuid::new_v4(),
             serialized_params: "{}".into(),
             queue_name: None,
             job_class: None,

@@ -30,8 +30,6 @@ pub struct NewJob {
 #[derive(Clone, Debug)]
 pub struct Job {
     pub id: Uuid,
-    /// The `good_job_executions` row of this attempt.
-    pub execution_id: Uuid,
     pub serialized_params: String,
     pub queue_name: Option<String>,
     pub job_class: Option<String>,
@@ -50,7 +48,6 @@ pub struct Retry {
 #[derive(Clone, Debug)]
 pub struct Finished {
     pub id: Uuid,
-    pub execution_id: Uuid,
     pub started_at: NaiveDateTime,
     pub finished_at: NaiveDateTime,
     pub duration_seconds: f64,
@@ -69,7 +66,6 @@ pub struct Finished {
 #[derive(Clone, Copy, Debug)]
 pub struct Released {
     pub id: Uuid,
-    pub execution_id: Uuid,
     pub started: bool,
 }
 
@@ -145,7 +141,9 @@ impl Store {
 }
 
 /// The dequeue statement of one pool: `$1` how many, `$2` the process id, `$3` the pool's
-/// queue names (unless it takes every queue).
+/// queue names (unless it takes every queue). An attempt that was interrupted (its process
+/// died, or its shutdown timed out) is recorded as GoodJob records it, `error_event` 0: its
+/// open execution row is closed, or one is written if it has none.
 fn dequeue_sql(queues: &Queues) -> String {
     let (filter, order) = match queues {
         Queues::All => ("", ""),
@@ -158,6 +156,8 @@ fn dequeue_sql(queues: &Queues) -> String {
     };
     let alive = &*PROCESS_ALIVE;
     let job_key = lock_key("good_jobs", "id");
+    let interrupted = "'GoodJob::InterruptError: Interrupted after starting perform at '''
+                || to_char(j.performed_at, 'YYYY-MM-DD HH24:MI:SS UTC') || ''''";
     format!(
         r#"
 WITH live AS MATERIALIZED (
@@ -170,46 +170,58 @@ WITH live AS MATERIALIZED (
     LIMIT $1 FOR NO KEY UPDATE OF j SKIP LOCKED
 ), locked AS MATERIALIZED (
     SELECT id FROM candidate WHERE pg_try_advisory_lock({job_key})
-), interrupted AS (
+), interrupted AS MATERIALIZED (
+    SELECT j.* FROM good_jobs j JOIN locked l ON l.id = j.id WHERE j.performed_at IS NOT NULL
+), closed AS (
     UPDATE good_job_executions e
     SET finished_at = now(), updated_at = now(), error_event = 0, duration = now() - e.created_at,
-        error = 'GoodJob::InterruptError: Interrupted after starting perform at '''
-                || to_char(j.performed_at, 'YYYY-MM-DD HH24:MI:SS UTC') || ''''
-    FROM good_jobs j JOIN locked l ON l.id = j.id
-    WHERE j.performed_at IS NOT NULL AND e.active_job_id = COALESCE(j.active_job_id, j.id)
-      AND e.finished_at IS NULL
+        error = {interrupted}
+    FROM interrupted j
+    WHERE e.active_job_id = COALESCE(j.active_job_id, j.id) AND e.finished_at IS NULL
+), written AS (
+    INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
+        scheduled_at, created_at, updated_at, finished_at, error, error_event, duration, process_id)
+    SELECT gen_random_uuid(), COALESCE(j.active_job_id, j.id), j.job_class, j.queue_name,
+           j.serialized_params, COALESCE(j.scheduled_at, j.created_at), j.performed_at, now(), now(),
+           {interrupted}, 0, now() - j.performed_at, j.locked_by_id
+    FROM interrupted j
+    WHERE NOT EXISTS (SELECT 1 FROM good_job_executions e
+                      WHERE e.active_job_id = COALESCE(j.active_job_id, j.id) AND e.finished_at IS NULL)
 ), claimed AS (
     UPDATE good_jobs j
     SET locked_by_id = $2, locked_at = now(), lock_type = 2, performed_at = now(), updated_at = now(),
         executions_count = COALESCE(j.executions_count, 0) + 1
     FROM locked l WHERE j.id = l.id
-    RETURNING j.id, COALESCE(j.active_job_id, j.id) AS active_job_id, j.job_class, j.queue_name,
-              j.serialized_params, COALESCE(j.scheduled_at, j.created_at) AS scheduled_at,
-              j.priority, j.created_at
-), executions AS (
-    INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
-                                     scheduled_at, created_at, updated_at, process_id)
-    SELECT gen_random_uuid(), active_job_id, job_class, queue_name, serialized_params, scheduled_at,
-           now(), now(), $2
-    FROM claimed
-    RETURNING id, active_job_id
+    RETURNING j.id, j.serialized_params, j.queue_name, j.job_class, j.priority, j.created_at
 )
-SELECT c.id, e.id, c.serialized_params::text, c.queue_name, c.job_class
-FROM claimed c JOIN executions e ON e.active_job_id = c.active_job_id
-ORDER BY {order} c.priority ASC NULLS LAST, c.created_at ASC
+SELECT id, serialized_params::text, queue_name, job_class FROM claimed
+ORDER BY {order} priority ASC NULLS LAST, created_at ASC
 "#
     )
 }
 
+/// Records finished attempts: the job row (a retried job runs again on the same row, woken by
+/// `NOTIFY`), and the attempt's `good_job_executions` row, written whole here. `id = ANY($1)`
+/// gives the planner the primary key even when the tables' statistics are behind a burst.
 static FINISH_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         r#"
 WITH r AS MATERIALIZED (
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamp[], $4::timestamp[], $5::float8[],
-                         $6::text[], $7::int2[], $8::text[], $9::text[], $10::timestamp[], $11::text[],
-                         $12::int[])
-    AS r(id, execution_id, started_at, finished_at, duration, error, error_event, backtrace,
+    SELECT * FROM unnest($1::uuid[], $2::timestamp[], $3::timestamp[], $4::float8[], $5::text[],
+                         $6::int2[], $7::text[], $8::text[], $9::timestamp[], $10::text[], $11::int[])
+    AS r(id, started_at, finished_at, duration, error, error_event, backtrace,
          retry_params, retry_at, retry_queue, retry_priority)
+), attempts AS (
+    INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
+        scheduled_at, created_at, updated_at, finished_at, error, error_event, error_backtrace,
+        duration, process_id)
+    SELECT gen_random_uuid(), COALESCE(j.active_job_id, j.id), j.job_class, j.queue_name,
+           j.serialized_params, COALESCE(j.scheduled_at, j.created_at), r.started_at, r.finished_at,
+           r.finished_at, r.error, r.error_event,
+           CASE WHEN r.backtrace IS NOT NULL
+                THEN ARRAY(SELECT jsonb_array_elements_text(r.backtrace::jsonb)) END,
+           make_interval(secs => r.duration), $12
+    FROM r JOIN good_jobs j ON j.id = r.id WHERE j.id = ANY($1)
 ), jobs AS (
     UPDATE good_jobs j SET
         performed_at = CASE WHEN r.retry_params IS NULL THEN r.started_at END,
@@ -221,14 +233,7 @@ WITH r AS MATERIALIZED (
         created_at = CASE WHEN r.retry_params IS NULL THEN j.created_at ELSE r.finished_at END,
         queue_name = CASE WHEN r.retry_params IS NULL THEN j.queue_name ELSE r.retry_queue END,
         priority = CASE WHEN r.retry_params IS NULL THEN j.priority ELSE r.retry_priority END
-    FROM r WHERE j.id = r.id
-), executions AS (
-    UPDATE good_job_executions e SET
-        created_at = r.started_at, finished_at = r.finished_at, updated_at = r.finished_at,
-        error = r.error, error_event = r.error_event, duration = make_interval(secs => r.duration),
-        error_backtrace = CASE WHEN r.backtrace IS NOT NULL
-                          THEN ARRAY(SELECT jsonb_array_elements_text(r.backtrace::jsonb)) END
-    FROM r WHERE e.id = r.execution_id
+    FROM r WHERE j.id = r.id AND j.id = ANY($1)
 )
 SELECT count(pg_notify('good_job', json_build_object(
            'queue_name', retry_queue, 'scheduled_at', to_char(retry_at, {TIMESTAMP_JSON}))::text))
@@ -237,16 +242,14 @@ FROM r WHERE retry_params IS NOT NULL
     )
 });
 
+/// Gives jobs back unfinished: one never started is as it was before the dequeue; one
+/// abandoned while running keeps `performed_at`, so its next run records the interruption.
 static RELEASE_SQL: &str = r#"
-WITH r AS MATERIALIZED (
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bool[]) AS r(id, execution_id, started)
-), jobs AS (
-    UPDATE good_jobs j SET locked_by_id = NULL, locked_at = NULL, lock_type = NULL, updated_at = now(),
-        performed_at = CASE WHEN r.started THEN j.performed_at END,
-        executions_count = CASE WHEN r.started THEN j.executions_count ELSE j.executions_count - 1 END
-    FROM r WHERE j.id = r.id AND j.locked_by_id = $4
-)
-DELETE FROM good_job_executions e USING r WHERE e.id = r.execution_id AND NOT r.started
+UPDATE good_jobs j SET locked_by_id = NULL, locked_at = NULL, lock_type = NULL, updated_at = now(),
+    performed_at = CASE WHEN r.started THEN j.performed_at END,
+    executions_count = CASE WHEN r.started THEN j.executions_count ELSE j.executions_count - 1 END
+FROM unnest($1::uuid[], $2::bool[]) AS r(id, started)
+WHERE j.id = r.id AND j.id = ANY($1) AND j.locked_by_id = $3
 "#;
 
 static UNLOCK_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -312,7 +315,12 @@ impl LockSession {
     ) -> Result<LockSession, StoreError> {
         let options = PgConnectOptions::from_str(database_url)?
             .application_name("good_cron poller")
-            .options([("statement_timeout", "30s")]);
+            // Its few statements run hundreds of times a second: planning each call cost more
+            // than running it. Generic plans are rebuilt when ANALYZE updates statistics.
+            .options([
+                ("statement_timeout", "30s"),
+                ("plan_cache_mode", "force_generic_plan"),
+            ]);
         let mut conn = PgConnection::connect_with(&options).await?;
         let present: bool = sqlx::query_scalar(
             "SELECT to_regclass('good_jobs') IS NOT NULL AND to_regclass('good_job_executions') IS NOT NULL
@@ -356,10 +364,9 @@ impl LockSession {
             .iter()
             .map(|row| Job {
                 id: row.get(0),
-                execution_id: row.get(1),
-                serialized_params: row.get(2),
-                queue_name: row.get(3),
-                job_class: row.get(4),
+                serialized_params: row.get(1),
+                queue_name: row.get(2),
+                job_class: row.get(3),
             })
             .collect())
     }
@@ -375,7 +382,6 @@ impl LockSession {
         let retry = |f: &Finished| f.retry.clone();
         sqlx::query(&FINISH_SQL)
             .bind(column!(|f| f.id))
-            .bind(column!(|f| f.execution_id))
             .bind(column!(|f| f.started_at))
             .bind(column!(|f| f.finished_at))
             .bind(column!(|f| f.duration_seconds))
@@ -386,6 +392,7 @@ impl LockSession {
             .bind(column!(|f| retry(f).map(|r| r.scheduled_at)))
             .bind(column!(|f| retry(f).map(|r| r.queue_name)))
             .bind(column!(|f| retry(f).and_then(|r| r.priority)))
+            .bind(self.process_id)
             .execute(&mut self.conn)
             .await?;
         self.unlock(&column!(|f| f.id)).await
@@ -396,7 +403,6 @@ impl LockSession {
         let ids: Vec<Uuid> = released.iter().map(|r| r.id).collect();
         sqlx::query(RELEASE_SQL)
             .bind(&ids)
-            .bind(released.iter().map(|r| r.execution_id).collect::<Vec<_>>())
             .bind(released.iter().map(|r| r.started).collect::<Vec<_>>())
             .bind(self.process_id)
             .execute(&mut self.conn)

@@ -151,7 +151,13 @@ impl NativePoller {
             .ready
             .get(pool)
             .ok_or_else(|| error(ruby, format!("no pool {pool}")))?;
-        match without_gvl(|| ready.take(seconds(timeout))) {
+        // A job already waiting is taken without giving up the GVL: with jobs queued, a
+        // thread goes from one to the next without a thread switch.
+        let taken = match ready.try_take() {
+            Some(job) => Taken::Job(job),
+            None => without_gvl(|| ready.take(seconds(timeout))),
+        };
+        match taken {
             Taken::Job(job) => Ok(NativeJob {
                 job,
                 started_at: chrono::Utc::now().naive_utc(),
@@ -183,7 +189,6 @@ impl NativePoller {
         }
         rb_self.engine.handle.finish(Finished {
             id: job.job.id,
-            execution_id: job.job.execution_id,
             started_at: job.started_at,
             finished_at: chrono::Utc::now().naive_utc(),
             duration_seconds: job.started.elapsed().as_secs_f64(),
