@@ -141,7 +141,12 @@ impl Store {
 }
 
 /// The dequeue statement of one pool: `$1` how many, `$2` the process id, `$3` the pool's
-/// queue names (unless it takes every queue). An attempt that was interrupted (its process
+/// queue names (unless it takes every queue). Jobs go in priority, then scheduled order
+/// (GoodJob's `dequeue_query_sort: :scheduled_at`), the order of GoodJob's index
+/// `index_good_jobs_on_priority_scheduled_at_unfinished`, so a generic plan reads the first
+/// due rows of that index instead of sorting every unfinished job. Rows are reached through `id = ANY(…)`, which
+/// plans as primary-key lookups whatever the statistics say (a join could plan as a scan of
+/// every preserved job). An attempt that was interrupted (its process
 /// died, or its shutdown timed out) is recorded as GoodJob records it, `error_event` 0: its
 /// open execution row is closed, or one is written if it has none.
 fn dequeue_sql(queues: &Queues) -> String {
@@ -165,19 +170,22 @@ WITH live AS MATERIALIZED (
 ), candidate AS MATERIALIZED (
     SELECT j.id FROM good_jobs j
     WHERE j.finished_at IS NULL AND j.scheduled_at <= now() {filter}
-      AND (j.locked_by_id IS NULL OR j.locked_by_id NOT IN (SELECT id FROM live))
-    ORDER BY {order} j.priority ASC NULLS LAST, j.created_at ASC
+      AND (j.locked_by_id IS NULL
+           OR (j.locked_by_id <> $2 AND j.locked_by_id NOT IN (SELECT id FROM live)))
+    ORDER BY {order} j.priority ASC NULLS LAST, j.scheduled_at ASC, j.id ASC
     LIMIT $1 FOR NO KEY UPDATE OF j SKIP LOCKED
 ), locked AS MATERIALIZED (
     SELECT id FROM candidate WHERE pg_try_advisory_lock({job_key})
 ), interrupted AS MATERIALIZED (
-    SELECT j.* FROM good_jobs j JOIN locked l ON l.id = j.id WHERE j.performed_at IS NOT NULL
+    SELECT j.* FROM good_jobs j
+    WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) AND j.performed_at IS NOT NULL
 ), closed AS (
     UPDATE good_job_executions e
     SET finished_at = now(), updated_at = now(), error_event = 0, duration = now() - e.created_at,
         error = {interrupted}
     FROM interrupted j
     WHERE e.active_job_id = COALESCE(j.active_job_id, j.id) AND e.finished_at IS NULL
+    RETURNING e.active_job_id
 ), written AS (
     INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
         scheduled_at, created_at, updated_at, finished_at, error, error_event, duration, process_id)
@@ -185,17 +193,16 @@ WITH live AS MATERIALIZED (
            j.serialized_params, COALESCE(j.scheduled_at, j.created_at), j.performed_at, now(), now(),
            {interrupted}, 0, now() - j.performed_at, j.locked_by_id
     FROM interrupted j
-    WHERE NOT EXISTS (SELECT 1 FROM good_job_executions e
-                      WHERE e.active_job_id = COALESCE(j.active_job_id, j.id) AND e.finished_at IS NULL)
+    WHERE COALESCE(j.active_job_id, j.id) NOT IN (SELECT active_job_id FROM closed)
 ), claimed AS (
     UPDATE good_jobs j
     SET locked_by_id = $2, locked_at = now(), lock_type = 2, performed_at = now(), updated_at = now(),
         executions_count = COALESCE(j.executions_count, 0) + 1
-    FROM locked l WHERE j.id = l.id
-    RETURNING j.id, j.serialized_params, j.queue_name, j.job_class, j.priority, j.created_at
+    WHERE j.id = ANY(ARRAY(SELECT id FROM locked))
+    RETURNING j.id, j.serialized_params, j.queue_name, j.job_class, j.priority, j.scheduled_at
 )
 SELECT id, serialized_params::text, queue_name, job_class FROM claimed
-ORDER BY {order} priority ASC NULLS LAST, created_at ASC
+ORDER BY {order} priority ASC NULLS LAST, scheduled_at ASC, id ASC
 "#
     )
 }
@@ -316,10 +323,16 @@ impl LockSession {
         let options = PgConnectOptions::from_str(database_url)?
             .application_name("good_cron poller")
             // Its few statements run hundreds of times a second: planning each call cost more
-            // than running it. Generic plans are rebuilt when ANALYZE updates statistics.
+            // than running it, so plans are generic (rebuilt when ANALYZE updates statistics).
+            // Without sorts the dequeue reads its index in order even on a table never
+            // analyzed yet (a burst of jobs on a fresh install), where the planner would
+            // otherwise sort every unfinished job; no JIT, which the cost of a disabled sort
+            // would trigger for half a second.
             .options([
                 ("statement_timeout", "30s"),
                 ("plan_cache_mode", "force_generic_plan"),
+                ("enable_sort", "off"),
+                ("jit", "off"),
             ]);
         let mut conn = PgConnection::connect_with(&options).await?;
         let present: bool = sqlx::query_scalar(
