@@ -24,12 +24,16 @@ use tokio::sync::{mpsc as async_mpsc, watch};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-/// A pool whose jobs take less than this on average locks jobs ahead (as many as it has
-/// threads, at least `MIN_PREFETCH`), so a thread finds its next job ready when it ends one
-/// instead of waiting for round trips. Longer jobs are taken only by idle threads, so none
+/// A pool locks jobs ahead of its threads, as many as its average job runs in this many
+/// seconds (at most `MAX_PREFETCH`), so a thread that ends a short job finds the next one
+/// ready instead of waiting for round trips. A pool of long jobs locks none ahead: no job
 /// waits behind a long one while another process could run it.
-const PREFETCH_BELOW: f64 = 0.02;
-const MIN_PREFETCH: usize = 4;
+const PREFETCH_WINDOW: f64 = 0.01;
+const MAX_PREFETCH: usize = 50;
+/// Results wait up to this long for others to share their statement (the thread that
+/// reported one has moved on already).
+const LINGER: Duration = Duration::from_millis(1);
+const MAX_BATCH: usize = 500;
 /// GoodJob's process heartbeat (`Process::STALE_INTERVAL`).
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -146,6 +150,7 @@ impl Poller {
             in_flight: HashMap::new(),
             finished: Vec::new(),
             released: Vec::new(),
+            pending_since: None,
             close_replies: Vec::new(),
             upcoming: BTreeSet::new(),
             closed: false,
@@ -211,17 +216,30 @@ struct PoolState {
     threads: usize,
     /// Seconds, a moving average of its jobs' durations (`None` until one finished).
     mean_duration: Option<f64>,
-    /// Jobs handed to the ready queue and not yet finished or released.
+    /// Jobs handed to the ready queue and not yet reported or given back.
     in_flight: usize,
     may_have_work: bool,
 }
 
 impl PoolState {
-    /// How many jobs it may have locked at once.
+    /// How many jobs it may have locked and not yet run at once.
     fn capacity(&self) -> usize {
-        match self.mean_duration {
-            Some(mean) if mean < PREFETCH_BELOW => self.threads + self.threads.max(MIN_PREFETCH),
-            _ => self.threads,
+        let prefetch = match self.mean_duration {
+            Some(mean) => (PREFETCH_WINDOW / mean.max(1e-6)).min(MAX_PREFETCH as f64) as usize,
+            None => 0,
+        };
+        self.threads + prefetch
+    }
+
+    /// How many jobs to ask for now: none unless half its capacity is free or its threads
+    /// are about to run dry, so dequeues come in batches.
+    fn wanted(&self) -> usize {
+        let capacity = self.capacity();
+        let room = capacity.saturating_sub(self.in_flight);
+        if self.may_have_work && (room * 2 >= capacity || self.ready.queued() < self.threads) {
+            room
+        } else {
+            0
         }
     }
 
@@ -243,11 +261,13 @@ struct Worker {
     poll_interval: Option<Duration>,
     logs: mpsc::Sender<(Level, String)>,
     session: Option<LockSession>,
-    /// Every locked job not yet finished or released, with its pool.
+    /// Every job handed to a ready queue and not yet reported or given back, with its pool.
     in_flight: HashMap<Uuid, usize>,
-    /// Results and releases not yet written (the database may be away).
+    /// Results and releases not yet written (lingering for a batch, or the database is away),
+    /// since when.
     finished: Vec<Finished>,
     released: Vec<Released>,
+    pending_since: Option<Instant>,
     close_replies: Vec<(mpsc::Sender<usize>, usize)>,
     upcoming: BTreeSet<NaiveDateTime>,
     closed: bool,
@@ -339,14 +359,15 @@ impl Worker {
             if self.session.is_none() && Instant::now() >= self.reconnect_at {
                 let _ = self.connect().await;
             }
-            self.write_results().await;
+            self.write_results(false).await;
             self.dequeue().await;
             let next_due = self
                 .upcoming
                 .first()
                 .map(|at| Instant::now() + (*at - now()).to_std().unwrap_or(Duration::ZERO));
             let reconnect = self.session.is_none().then_some(self.reconnect_at);
-            let wake_at = [next_poll, Some(next_heartbeat), next_due, reconnect]
+            let flush = self.pending_since.map(|since| since + LINGER);
+            let wake_at = [next_poll, Some(next_heartbeat), next_due, reconnect, flush]
                 .into_iter()
                 .flatten()
                 .min();
@@ -392,12 +413,29 @@ impl Worker {
 
     fn accept(&mut self, command: Command) {
         match command {
-            Command::Finished(finished) => self.finished.push(*finished),
+            Command::Finished(finished) => {
+                self.returned(finished.id, Some(finished.duration_seconds));
+                self.finished.push(*finished);
+            }
             Command::Close(reply) => {
                 let count = self.close_queues();
                 self.close_replies.push((reply, count));
             }
         }
+    }
+
+    /// A job is back from its pool: its thread (if it ran) is free; its row waits to be
+    /// written.
+    fn returned(&mut self, id: Uuid, duration: Option<f64>) {
+        if let Some(pool) = self.in_flight.remove(&id) {
+            self.pools[pool].done(duration);
+        }
+        self.pending_since.get_or_insert_with(Instant::now);
+    }
+
+    fn release(&mut self, id: Uuid, started: bool) {
+        self.returned(id, None);
+        self.released.push(Released { id, started });
     }
 
     /// Closes every ready queue; the jobs no thread took are released as never started.
@@ -406,10 +444,7 @@ impl Worker {
         let left: Vec<Job> = self.pools.iter().flat_map(|p| p.ready.close()).collect();
         let count = left.len();
         for job in left {
-            self.released.push(Released {
-                id: job.id,
-                started: false,
-            });
+            self.release(job.id, false);
         }
         count
     }
@@ -449,7 +484,13 @@ impl Worker {
                 return Err(e);
             }
         };
-        let held: Vec<Uuid> = self.in_flight.keys().copied().collect();
+        let held: Vec<Uuid> = self
+            .in_flight
+            .keys()
+            .copied()
+            .chain(self.finished.iter().map(|f| f.id))
+            .chain(self.released.iter().map(|r| r.id))
+            .collect();
         let relocked = match session.relock(&held).await {
             Ok(lost) => {
                 if !lost.is_empty() {
@@ -501,32 +542,35 @@ impl Worker {
         self.reconnect_at = Instant::now() + self.backoff;
     }
 
-    /// Writes results and releases, then answers pending `close` calls.
-    async fn write_results(&mut self) {
+    /// Writes results and releases once they have lingered long enough to share a statement
+    /// (at once with `force`, or when a `close` waits for them), then answers `close` calls.
+    async fn write_results(&mut self, force: bool) {
+        let due = force
+            || !self.close_replies.is_empty()
+            || self.finished.len() + self.released.len() >= MAX_BATCH
+            || self
+                .pending_since
+                .is_some_and(|since| since.elapsed() >= LINGER);
+        if !due {
+            return;
+        }
         if let Some(session) = self.session.as_mut() {
             let mut result = Ok(());
             if !self.finished.is_empty() {
                 result = session.finish(&self.finished).await;
                 if result.is_ok() {
-                    for finished in self.finished.drain(..) {
-                        if let Some(pool) = self.in_flight.remove(&finished.id) {
-                            self.pools[pool].done(Some(finished.duration_seconds));
-                        }
-                    }
+                    self.finished.clear();
                 }
             }
             if result.is_ok() && !self.released.is_empty() {
                 result = session.release(&self.released).await;
                 if result.is_ok() {
-                    for released in self.released.drain(..) {
-                        if let Some(pool) = self.in_flight.remove(&released.id) {
-                            self.pools[pool].done(None);
-                        }
-                    }
+                    self.released.clear();
                 }
             }
-            if let Err(e) = result {
-                self.went_down(&e);
+            match result {
+                Ok(()) => self.pending_since = None,
+                Err(e) => self.went_down(&e),
             }
         }
         for (reply, count) in self.close_replies.drain(..) {
@@ -534,29 +578,27 @@ impl Worker {
         }
     }
 
-    /// Fills each pool that has room and may have work.
+    /// Fills each pool that wants jobs and may have work.
     async fn dequeue(&mut self) {
         for index in 0..self.pools.len() {
             let Some(session) = self.session.as_mut() else {
                 return;
             };
             let pool = &mut self.pools[index];
-            let room = pool.capacity().saturating_sub(pool.in_flight);
-            if self.closed || !pool.may_have_work || room == 0 {
+            let wanted = pool.wanted();
+            if self.closed || wanted == 0 {
                 continue;
             }
-            match session.dequeue(&pool.dequeue, room).await {
+            match session.dequeue(&pool.dequeue, wanted).await {
                 Ok(jobs) => {
-                    pool.may_have_work = jobs.len() == room;
-                    pool.in_flight += jobs.len();
-                    for job in &jobs {
-                        self.in_flight.insert(job.id, index);
-                    }
-                    if let Err(refused) = pool.ready.push(jobs) {
-                        self.released.extend(refused.iter().map(|job| Released {
-                            id: job.id,
-                            started: false,
-                        }));
+                    pool.may_have_work = jobs.len() == wanted;
+                    let ids: Vec<Uuid> = jobs.iter().map(|job| job.id).collect();
+                    match pool.ready.push(jobs) {
+                        Ok(()) => {
+                            pool.in_flight += ids.len();
+                            self.in_flight.extend(ids.into_iter().map(|id| (id, index)));
+                        }
+                        Err(refused) => refused.iter().for_each(|job| self.release(job.id, false)),
                     }
                 }
                 Err(e) => {
@@ -579,21 +621,7 @@ impl Worker {
     /// results, and removes the process row.
     async fn shut_down(&mut self) {
         self.close_queues();
-        let reported: BTreeSet<Uuid> = self
-            .finished
-            .iter()
-            .map(|f| f.id)
-            .chain(self.released.iter().map(|r| r.id))
-            .collect();
-        let abandoned: Vec<Released> = self
-            .in_flight
-            .iter()
-            .filter(|(id, _)| !reported.contains(id))
-            .map(|(id, _)| Released {
-                id: *id,
-                started: true,
-            })
-            .collect();
+        let abandoned: Vec<Uuid> = self.in_flight.keys().copied().collect();
         if !abandoned.is_empty() {
             self.log(
                 Level::Warn,
@@ -603,11 +631,13 @@ impl Worker {
                 ),
             );
         }
-        self.released.extend(abandoned);
+        for id in abandoned {
+            self.release(id, true);
+        }
         if self.session.is_none() {
             let _ = self.connect().await;
         }
-        self.write_results().await;
+        self.write_results(true).await;
         if let Some(session) = self.session.take() {
             if let Err(e) = session.close().await {
                 self.log(

@@ -8,10 +8,11 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// What a thread waiting for work got.
-#[derive(Debug)]
-pub enum Taken {
-    Job(Job),
+/// What a thread waiting for work learned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Waited {
+    /// A job is waiting (take it with `try_take`; another thread may be quicker).
+    Ready,
     /// Nothing within the timeout.
     Empty,
     /// The poller is shutting down: no more jobs for this pool.
@@ -56,20 +57,24 @@ impl ReadyQueue {
         self.state().jobs.pop_front()
     }
 
-    /// The next job, waiting up to `timeout`.
-    pub fn take(&self, timeout: Duration) -> Taken {
+    /// Waits up to `timeout` for a job, without taking it. Jobs are taken by `try_take`
+    /// only, which the host calls holding its runtime lock (Ruby's GVL): a thread that has
+    /// just finished a job then takes the next one without handing the lock to a thread that
+    /// was woken meanwhile, which would cost a thread switch per job. A woken thread runs a
+    /// job only when the running one blocks (I/O) or has nothing left.
+    pub fn wait(&self, timeout: Duration) -> Waited {
         let deadline = Instant::now() + timeout;
         let mut state = self.state();
         loop {
-            if let Some(job) = state.jobs.pop_front() {
-                return Taken::Job(job);
+            if !state.jobs.is_empty() {
+                return Waited::Ready;
             }
             if state.closed {
-                return Taken::Closed;
+                return Waited::Closed;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Taken::Empty;
+                return Waited::Empty;
             }
             state = self
                 .filled
@@ -77,6 +82,11 @@ impl ReadyQueue {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+
+    /// How many jobs wait for a thread.
+    pub fn queued(&self) -> usize {
+        self.state().jobs.len()
     }
 
     /// Refuses further jobs, wakes every waiting thread, and returns the jobs no thread took.
@@ -87,14 +97,6 @@ impl ReadyQueue {
         drop(state);
         self.filled.notify_all();
         left
-    }
-
-    pub fn len(&self) -> usize {
-        self.state().jobs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -124,8 +126,8 @@ mod tests {
                 let queue = Arc::clone(&queue);
                 std::thread::spawn(move || {
                     let mut taken = Vec::new();
-                    while let Taken::Job(job) = queue.take(Duration::from_millis(50)) {
-                        taken.push(job.id);
+                    while queue.wait(Duration::from_millis(50)) == Waited::Ready {
+                        taken.extend(queue.try_take().map(|job| job.id));
                     }
                     taken
                 })
@@ -139,7 +141,7 @@ mod tests {
         let mut expected = ids;
         expected.sort();
         assert_eq!(seen, expected);
-        assert!(matches!(queue.take(Duration::ZERO), Taken::Closed));
+        assert_eq!(queue.wait(Duration::ZERO), Waited::Closed);
         assert!(queue.push(vec![job()]).is_err());
     }
 
@@ -148,10 +150,12 @@ mod tests {
         let queue = Arc::new(ReadyQueue::default());
         let waiter = {
             let queue = Arc::clone(&queue);
-            std::thread::spawn(move || queue.take(Duration::from_secs(30)))
+            std::thread::spawn(move || queue.wait(Duration::from_secs(30)))
         };
         std::thread::sleep(Duration::from_millis(20));
         queue.push(vec![job()]).unwrap();
-        assert!(matches!(waiter.join().unwrap(), Taken::Job(_)));
+        assert_eq!(waiter.join().unwrap(), Waited::Ready);
+        assert!(queue.try_take().is_some());
+        assert_eq!(queue.wait(Duration::ZERO), Waited::Empty);
     }
 }

@@ -5,7 +5,7 @@
 use crate::errors::{ERROR, SCHEMA_ERROR};
 use crate::gvl::without_gvl;
 use good_cron_engine::config::PollerConfig;
-use good_cron_engine::poller::ready::{ReadyQueue, Taken};
+use good_cron_engine::poller::ready::{ReadyQueue, Waited};
 use good_cron_engine::poller::{Poller, PollerHandle, StartError};
 use good_cron_engine::scheduler::Level;
 use good_cron_engine::store::jobs::{Finished, Job, Retry};
@@ -144,30 +144,32 @@ impl NativePoller {
     }
 
     /// The next job of pool `pool`, waiting up to `timeout` seconds: a `NativeJob`, `nil`
-    /// when none came, `false` once the poller is closing.
+    /// when none came, `false` once the poller is closing. Jobs are taken holding the GVL
+    /// (see `ReadyQueue::wait`); only the wait releases it.
     fn take(ruby: &Ruby, rb_self: &Self, pool: usize, timeout: f64) -> Result<Value, Error> {
         let ready = rb_self
             .engine
             .ready
             .get(pool)
             .ok_or_else(|| error(ruby, format!("no pool {pool}")))?;
-        // A job already waiting is taken without giving up the GVL: with jobs queued, a
-        // thread goes from one to the next without a thread switch.
-        let taken = match ready.try_take() {
-            Some(job) => Taken::Job(job),
-            None => without_gvl(|| ready.take(seconds(timeout))),
-        };
-        match taken {
-            Taken::Job(job) => Ok(NativeJob {
-                job,
-                started_at: chrono::Utc::now().naive_utc(),
-                started: Instant::now(),
-                retry: RefCell::new(None),
-                finished: RefCell::new(false),
+        let deadline = Instant::now() + seconds(timeout);
+        loop {
+            if let Some(job) = ready.try_take() {
+                return Ok(NativeJob {
+                    job,
+                    started_at: chrono::Utc::now().naive_utc(),
+                    started: Instant::now(),
+                    retry: RefCell::new(None),
+                    finished: RefCell::new(false),
+                }
+                .into_value_with(ruby));
             }
-            .into_value_with(ruby)),
-            Taken::Empty => Ok(ruby.qnil().as_value()),
-            Taken::Closed => Ok(ruby.qfalse().as_value()),
+            let left = deadline.saturating_duration_since(Instant::now());
+            match without_gvl(|| ready.wait(left)) {
+                Waited::Ready => {}
+                Waited::Empty => return Ok(ruby.qnil().as_value()),
+                Waited::Closed => return Ok(ruby.qfalse().as_value()),
+            }
         }
     }
 
