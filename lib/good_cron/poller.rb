@@ -151,13 +151,9 @@ module GoodCron
       @native = @threads = @logs = @pid = nil
     end
 
-    # The thread that finished a job takes the next at once; an idle one gets a job only
-    # when the running ones stall (see the engine's ReadyQueue).
     def work(native, pool)
-      ran = false
-      while (job = native.take(pool, TAKE_WAIT, ran)) != false
+      while (job = native.take(pool, TAKE_WAIT)) != false
         execute(native, job) if job
-        ran = !job.nil?
       end
     end
 

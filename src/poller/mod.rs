@@ -355,8 +355,6 @@ impl Worker {
         }
         let mut next_poll = self.poll_interval.map(|every| Instant::now() + every);
         let mut next_heartbeat = Instant::now() + HEARTBEAT_EVERY;
-        // Jobs wait in a ready queue: look again after `STALL` whether a thread must be woken.
-        let mut nudge = false;
         while !*shutdown.borrow() {
             if self.session.is_none() && Instant::now() >= self.reconnect_at {
                 let _ = self.connect().await;
@@ -369,18 +367,10 @@ impl Worker {
                 .map(|at| Instant::now() + (*at - now()).to_std().unwrap_or(Duration::ZERO));
             let reconnect = self.session.is_none().then_some(self.reconnect_at);
             let flush = self.pending_since.map(|since| since + LINGER);
-            let nudge_at = nudge.then(|| Instant::now() + ready::STALL);
-            let wake_at = [
-                next_poll,
-                Some(next_heartbeat),
-                next_due,
-                reconnect,
-                flush,
-                nudge_at,
-            ]
-            .into_iter()
-            .flatten()
-            .min();
+            let wake_at = [next_poll, Some(next_heartbeat), next_due, reconnect, flush]
+                .into_iter()
+                .flatten()
+                .min();
             tokio::select! {
                 Some(command) = commands.recv() => {
                     self.accept(command);
@@ -414,10 +404,6 @@ impl Worker {
                 self.upcoming.pop_first();
                 self.wake(Wake::Everyone);
             }
-            nudge = self
-                .pools
-                .iter()
-                .fold(false, |waiting, pool| pool.ready.nudge() || waiting);
         }
         while let Ok(command) = commands.try_recv() {
             self.accept(command);

@@ -2,14 +2,6 @@
 //! pool, which the host's threads wait on (with their runtime lock released) and the poller
 //! fills. Closing it gives back what no thread took, so a job is either started or released,
 //! never both.
-//!
-//! Threads are woken sparingly. Ruby runs one thread at a time (the GVL), and each thread
-//! that takes a job a running thread could have taken next makes every later blocking call
-//! (a log line) a thread switch. So the thread that finished a job takes the next one, and an
-//! idle thread is given one only when the queue is *stalled*: no job running, or none taken
-//! for `STALL`, which means the running ones are blocked (I/O) and another thread can use
-//! the GVL meanwhile. A push wakes an idle thread when stalled; `nudge` wakes one more while
-//! jobs wait and none is taken.
 
 use crate::store::jobs::Job;
 use std::collections::VecDeque;
@@ -19,8 +11,7 @@ use std::time::{Duration, Instant};
 /// What a thread waiting for work learned.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Waited {
-    /// A job is waiting and the queue is stalled: take it with `try_take` (another thread
-    /// may be quicker).
+    /// A job is waiting (take it with `try_take`; another thread may be quicker).
     Ready,
     /// Nothing within the timeout.
     Empty,
@@ -28,22 +19,10 @@ pub enum Waited {
     Closed,
 }
 
-/// How long queued jobs may go untaken before another thread is woken.
-pub const STALL: Duration = Duration::from_millis(2);
-
 #[derive(Default)]
 struct State {
     jobs: VecDeque<Job>,
     closed: bool,
-    /// Jobs taken and not yet `done`.
-    running: usize,
-    last_take: Option<Instant>,
-}
-
-impl State {
-    fn stalled(&self) -> bool {
-        self.running == 0 || self.last_take.is_none_or(|at| at.elapsed() >= STALL)
-    }
 }
 
 #[derive(Default)]
@@ -64,52 +43,30 @@ impl ReadyQueue {
         if state.closed {
             return Err(jobs);
         }
+        let count = jobs.len();
         state.jobs.extend(jobs);
-        let wake = state.stalled();
         drop(state);
-        if wake {
+        for _ in 0..count {
             self.filled.notify_one();
         }
         Ok(())
     }
 
-    /// Wakes one more thread if jobs have waited `STALL` with none taken; whether jobs wait
-    /// (so the poller nudges again later).
-    pub fn nudge(&self) -> bool {
-        let state = self.state();
-        let waiting = !state.jobs.is_empty();
-        if waiting && state.stalled() {
-            drop(state);
-            self.filled.notify_one();
-        }
-        waiting
-    }
-
-    /// The next job if one is waiting, without blocking: for the thread that just finished
-    /// one, or one that `wait` said is wanted.
+    /// The next job if one is waiting, without blocking.
     pub fn try_take(&self) -> Option<Job> {
-        let mut state = self.state();
-        let job = state.jobs.pop_front();
-        if job.is_some() {
-            state.running += 1;
-            state.last_take = Some(Instant::now());
-        }
-        job
+        self.state().jobs.pop_front()
     }
 
-    /// A job taken from this queue has ended.
-    pub fn done(&self) {
-        let mut state = self.state();
-        state.running = state.running.saturating_sub(1);
-    }
-
-    /// Waits up to `timeout` until a job waits in a stalled queue, without taking it: jobs
-    /// are taken by `try_take`, which the host calls holding its runtime lock (Ruby's GVL).
+    /// Waits up to `timeout` for a job, without taking it. Jobs are taken by `try_take`
+    /// only, which the host calls holding its runtime lock (Ruby's GVL): a thread that has
+    /// just finished a job then takes the next one without handing the lock to a thread that
+    /// was woken meanwhile, which would cost a thread switch per job. A woken thread runs a
+    /// job only when the running one blocks (I/O) or has nothing left.
     pub fn wait(&self, timeout: Duration) -> Waited {
         let deadline = Instant::now() + timeout;
         let mut state = self.state();
         loop {
-            if !state.jobs.is_empty() && state.stalled() {
+            if !state.jobs.is_empty() {
                 return Waited::Ready;
             }
             if state.closed {
@@ -119,12 +76,6 @@ impl ReadyQueue {
             if left.is_zero() {
                 return Waited::Empty;
             }
-            // Jobs wait while others run: look again once they may have stalled.
-            let left = if state.jobs.is_empty() {
-                left
-            } else {
-                left.min(STALL)
-            };
             state = self
                 .filled
                 .wait_timeout(state, left)
@@ -176,10 +127,7 @@ mod tests {
                 std::thread::spawn(move || {
                     let mut taken = Vec::new();
                     while queue.wait(Duration::from_millis(50)) == Waited::Ready {
-                        if let Some(job) = queue.try_take() {
-                            taken.push(job.id);
-                            queue.done();
-                        }
+                        taken.extend(queue.try_take().map(|job| job.id));
                     }
                     taken
                 })
@@ -209,27 +157,5 @@ mod tests {
         assert_eq!(waiter.join().unwrap(), Waited::Ready);
         assert!(queue.try_take().is_some());
         assert_eq!(queue.wait(Duration::ZERO), Waited::Empty);
-    }
-
-    #[test]
-    fn an_idle_thread_is_wanted_only_when_the_running_ones_stall() {
-        let queue = ReadyQueue::default();
-        queue.push(vec![job(), job()]).unwrap();
-        assert_eq!(queue.wait(Duration::ZERO), Waited::Ready, "nothing runs");
-        assert!(queue.try_take().is_some());
-        assert_eq!(
-            queue.wait(Duration::ZERO),
-            Waited::Empty,
-            "a job was just taken: its thread takes the next one"
-        );
-        assert_eq!(
-            queue.wait(STALL * 2),
-            Waited::Ready,
-            "no job taken for STALL: the running one is blocked"
-        );
-        queue.done();
-        assert!(queue.try_take().is_some());
-        queue.done();
-        assert!(!queue.nudge(), "nothing waits");
     }
 }

@@ -42,7 +42,6 @@ impl Drop for NativePoller {
 #[magnus::wrap(class = "GoodCron::NativeJob", free_immediately, size)]
 struct NativeJob {
     job: Job,
-    pool: usize,
     started_at: chrono::NaiveDateTime,
     started: Instant,
     retry: RefCell<Option<Retry>>,
@@ -145,28 +144,19 @@ impl NativePoller {
     }
 
     /// The next job of pool `pool`, waiting up to `timeout` seconds: a `NativeJob`, `nil`
-    /// when none came, `false` once the poller is closing. `after_job`: this thread has just
-    /// finished one, and takes the next if one waits. Jobs are taken holding the GVL; only
-    /// the wait releases it (see `ReadyQueue`).
-    fn take(
-        ruby: &Ruby,
-        rb_self: &Self,
-        pool: usize,
-        timeout: f64,
-        after_job: bool,
-    ) -> Result<Value, Error> {
+    /// when none came, `false` once the poller is closing. Jobs are taken holding the GVL
+    /// (see `ReadyQueue::wait`); only the wait releases it.
+    fn take(ruby: &Ruby, rb_self: &Self, pool: usize, timeout: f64) -> Result<Value, Error> {
         let ready = rb_self
             .engine
             .ready
             .get(pool)
             .ok_or_else(|| error(ruby, format!("no pool {pool}")))?;
         let deadline = Instant::now() + seconds(timeout);
-        let mut wanted = after_job;
         loop {
-            if let Some(job) = wanted.then(|| ready.try_take()).flatten() {
+            if let Some(job) = ready.try_take() {
                 return Ok(NativeJob {
                     job,
-                    pool,
                     started_at: chrono::Utc::now().naive_utc(),
                     started: Instant::now(),
                     retry: RefCell::new(None),
@@ -176,7 +166,7 @@ impl NativePoller {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             match without_gvl(|| ready.wait(left)) {
-                Waited::Ready => wanted = true,
+                Waited::Ready => {}
                 Waited::Empty => return Ok(ruby.qnil().as_value()),
                 Waited::Closed => return Ok(ruby.qfalse().as_value()),
             }
@@ -198,9 +188,6 @@ impl NativePoller {
                 ruby,
                 format!("job {} was finished already", job.job.id),
             ));
-        }
-        if let Some(ready) = rb_self.engine.ready.get(job.pool) {
-            ready.done();
         }
         rb_self.engine.handle.finish(Finished {
             id: job.job.id,
@@ -258,7 +245,7 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     class.define_singleton_method("start", function!(NativePoller::start, 1))?;
     class.define_method("pools", method!(NativePoller::pools, 0))?;
     class.define_method("process_id", method!(NativePoller::process_id, 0))?;
-    class.define_method("take", method!(NativePoller::take, 3))?;
+    class.define_method("take", method!(NativePoller::take, 2))?;
     class.define_method("finish", method!(NativePoller::finish, 4))?;
     class.define_method("close", method!(NativePoller::close, 1))?;
     class.define_method("stop", method!(NativePoller::stop, 1))?;
