@@ -80,9 +80,11 @@ class PollerShutdownTest < Minitest::Test
       row = job_row(id)
       assert_nil row["locked_by_id"], "the killed job is released"
       assert_nil row["locked_at"]
-      refute_nil row["performed_at"], "performed_at is kept for the next run to record the interruption"
       assert_nil row["finished_at"]
       assert lock_free?("good_jobs-#{id}")
+      interrupted = execution_rows(id)
+      assert_equal [[0, first_process.first]], interrupted.map { |e| [e["error_event"].to_i, e["process_id"]] },
+                   "the killed attempt is recorded as interrupted, naming its process"
     end
     assert_empty process_rows
 
@@ -99,6 +101,7 @@ class PollerShutdownTest < Minitest::Test
     assert_empty run_ids, "neither 30 s job finished"
     ids.each do |id|
       assert_equal 2, job_row(id)["executions_count"].to_i
+      assert_equal 2, execution_rows(id).size, "each interrupted attempt recorded once"
       interrupted = execution_rows(id).first
       refute_nil interrupted, "the first attempt has its execution row"
       assert_equal 0, interrupted["error_event"]&.to_i, "the first attempt is recorded as interrupted"

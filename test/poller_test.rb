@@ -392,25 +392,27 @@ class PollerTest < Minitest::Test
     assert_nil row["lock_type"]
   end
 
-  # As GoodJob's perform does in its pre-execution transaction, the attempt's execution row
-  # exists while the job runs (process_id, created_at = start, finished_at NULL), so GoodJob's
-  # dashboard shows it running; finishing closes that same row.
-  def test_a_running_attempt_has_its_open_execution_row
+  # A running job shows as running the way GoodJob's dashboard reads it (performed_at and
+  # locked_by_id set, lock type hybrid); its attempt's execution row is written whole when it
+  # ends (good_cron writes it once, not at start and again at the end).
+  def test_a_running_job_is_marked_on_its_row_and_its_attempt_recorded_at_the_end
     poller = started_poller(poll_interval: 1)
     job = GateJob.perform_later("open")
     assert wait_for(30) { JOURNAL.started?("open") }, diagnostics
 
-    running = execution_rows(job)
-    assert_equal 1, running.size, "the running attempt has its execution row"
-    assert_equal poller.process_id, running.first["process_id"]
-    assert_equal job_row(job)["performed_at"], running.first["created_at"]
-    assert_nil running.first["finished_at"]
+    running = job_row(job)
+    refute_nil running["performed_at"]
+    assert_equal poller.process_id, running["locked_by_id"]
+    assert_equal "2", running["lock_type"]
+    assert_empty execution_rows(job)
 
     JOURNAL.open("open")
     wait_finished(job)
     finished = execution_rows(job)
-    assert_equal [running.first["id"]], finished.map { |e| e["id"] }, "the same row, closed"
+    assert_equal 1, finished.size
+    assert_equal poller.process_id, finished.first["process_id"]
     refute_nil finished.first["finished_at"]
+    assert_equal job_row(job)["performed_at"], finished.first["created_at"]
   end
 
   # A job whose advisory lock another session holds (a GoodJob worker running it) is skipped
@@ -487,8 +489,8 @@ class PollerTest < Minitest::Test
   end
 
   # shutdown(timeout) kills a job that outlives the timeout (false) and releases it: lock
-  # columns cleared, performed_at kept; the next poller records the interrupted attempt
-  # (error_event 0) and runs it again.
+  # columns cleared, the interrupted attempt recorded (error_event 0, naming the process);
+  # the next poller runs it again.
   def test_shutdown_kills_a_job_past_the_timeout_and_releases_it
     first = started_poller(max_threads: 1, poll_interval: 1)
     first_id = first.process_id
@@ -502,8 +504,10 @@ class PollerTest < Minitest::Test
     assert_nil row["locked_by_id"]
     assert_nil row["locked_at"]
     assert_nil row["lock_type"]
-    refute_nil row["performed_at"], "performed_at stays, so the next run records the interruption"
+    assert_nil row["performed_at"], "the interruption is recorded already: the next run does not record it again"
     assert_nil row["finished_at"]
+    interrupted = execution_rows(job)
+    assert_equal [[0, first_id]], interrupted.map { |e| [e["error_event"].to_i, e["process_id"]] }
     assert lock_free?("good_jobs-#{job.job_id}")
     assert_empty process_rows
 

@@ -28,7 +28,7 @@ module ActiveJob
         execution = GoodCron::Poller.current_job
         if execution && execution.id == job.job_id
           # retry_on from inside the job: the same row runs again, as GoodJob does.
-          execution.retry_with(JSON.generate(job.serialize), (timestamp || Time.now).to_f, job.queue_name.to_s, job.priority)
+          execution.retry_with(JSON.generate(job.serialize), (timestamp || Time.now).to_f, job.queue_name.to_s, job.priority || 0)
         else
           write([row(job, timestamp)])
         end
@@ -57,7 +57,8 @@ module ActiveJob
       def row(job, timestamp)
         cron_key, cron_at = GoodCron::CronEntry.current_run
         scheduled_at = timestamp.is_a?(Time) ? timestamp.to_f : timestamp&.to_f
-        [job.job_id, job.queue_name.to_s, job.priority, job.class.name, JSON.generate(job.serialize),
+        # GoodJob writes priority 0 for a job without one.
+        [job.job_id, job.queue_name.to_s, job.priority || 0, job.class.name, JSON.generate(job.serialize),
          scheduled_at, cron_key, cron_at&.to_f]
       end
 

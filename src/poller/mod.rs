@@ -30,6 +30,9 @@ use uuid::Uuid;
 /// waits behind a long one while another process could run it.
 const PREFETCH_WINDOW: f64 = 0.01;
 const MAX_PREFETCH: usize = 50;
+/// A job locked ahead that no thread took for this long is given back (the threads are busy
+/// with longer jobs), and its pool stops locking ahead until its jobs say how long they take.
+const HOLD_LIMIT: Duration = Duration::from_millis(500);
 /// Results wait up to this long for others to share their statement (the thread that
 /// reported one has moved on already).
 const LINGER: Duration = Duration::from_millis(1);
@@ -39,8 +42,9 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// How long a stop waits for the database to record the last results.
 const STOP_GRACE: Duration = Duration::from_secs(5);
-/// A job due this close to now is taken now.
-const DUE_SLACK: chrono::Duration = chrono::Duration::milliseconds(10);
+/// `NOTIFY` payloads carry times in whole milliseconds: a job is looked for this much later,
+/// so that it is due by then.
+const PAYLOAD_PRECISION: chrono::Duration = chrono::Duration::milliseconds(1);
 
 /// What the host tells the poller.
 enum Command {
@@ -291,34 +295,52 @@ fn parse_notice(payload: &str) -> Wake {
         at: value["scheduled_at"]
             .as_str()
             .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
-            .map(|at| at.naive_utc()),
+            .map(|at| at.naive_utc() + PAYLOAD_PRECISION),
     }
 }
 
-/// Forwards `LISTEN good_job` notifications, reconnecting with backoff; ends when the poller
+/// A connection listening on `good_job`; `None` while the database is away.
+async fn listener(database_url: &str) -> Option<PgListener> {
+    let mut listener = PgListener::connect(database_url).await.ok()?;
+    listener.listen("good_job").await.ok()?;
+    Some(listener)
+}
+
+/// Forwards notifications from `first` (connected before the poller read the database, so
+/// nothing enqueued in between is missed), reconnecting with backoff; ends when the poller
 /// has gone.
-async fn listen(database_url: String, wakes: async_mpsc::UnboundedSender<Wake>) {
+async fn listen(
+    database_url: String,
+    first: Option<PgListener>,
+    wakes: async_mpsc::UnboundedSender<Wake>,
+) {
     let mut backoff = Duration::from_millis(500);
-    while !wakes.is_closed() {
-        if let Ok(mut listener) = PgListener::connect(&database_url).await {
-            if listener.listen("good_job").await.is_ok() {
-                backoff = Duration::from_millis(500);
-                let _ = wakes.send(Wake::Everyone);
-                loop {
-                    let wake = match listener.try_recv().await {
-                        Ok(Some(notice)) => parse_notice(notice.payload()),
-                        // The connection dropped; the next call reconnects.
-                        Ok(None) => Wake::Everyone,
-                        Err(_) => break,
-                    };
-                    if wakes.send(wake).is_err() {
-                        return;
-                    }
+    let mut connected = first;
+    loop {
+        if let Some(mut listener) = connected.take() {
+            backoff = Duration::from_millis(500);
+            loop {
+                let wake = match listener.try_recv().await {
+                    Ok(Some(notice)) => parse_notice(notice.payload()),
+                    // The connection dropped; the next call reconnects.
+                    Ok(None) => Wake::Everyone,
+                    Err(_) => break,
+                };
+                if wakes.send(wake).is_err() {
+                    return;
                 }
             }
         }
+        if wakes.is_closed() {
+            return;
+        }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
+        connected = listener(&database_url).await;
+        // Notifications sent while it was away are lost: look for work.
+        if connected.is_some() && wakes.send(Wake::Everyone).is_err() {
+            return;
+        }
     }
 }
 
@@ -340,6 +362,12 @@ impl Worker {
         mut shutdown: watch::Receiver<bool>,
         mut commands: async_mpsc::UnboundedReceiver<Command>,
     ) {
+        // Listening before the first look at the database: a job enqueued in between is
+        // either seen by that look or notified.
+        let first = match self.config.listen {
+            true => listener(&self.config.database_url).await,
+            false => None,
+        };
         match self.connect().await {
             Err(StoreError::Schema(message)) => {
                 let _ = started.send(Err(message));
@@ -351,7 +379,8 @@ impl Worker {
         }
         let (wakes_tx, mut wakes) = async_mpsc::unbounded_channel();
         if self.config.listen {
-            tokio::spawn(listen(self.config.database_url.clone(), wakes_tx));
+            let url = self.config.database_url.clone();
+            tokio::spawn(listen(url, first, wakes_tx));
         }
         let mut next_poll = self.poll_interval.map(|every| Instant::now() + every);
         let mut next_heartbeat = Instant::now() + HEARTBEAT_EVERY;
@@ -367,10 +396,23 @@ impl Worker {
                 .map(|at| Instant::now() + (*at - now()).to_std().unwrap_or(Duration::ZERO));
             let reconnect = self.session.is_none().then_some(self.reconnect_at);
             let flush = self.pending_since.map(|since| since + LINGER);
-            let wake_at = [next_poll, Some(next_heartbeat), next_due, reconnect, flush]
-                .into_iter()
-                .flatten()
-                .min();
+            let reclaim = self
+                .pools
+                .iter()
+                .filter_map(|pool| pool.ready.oldest())
+                .min()
+                .map(|at| Instant::from_std(at) + HOLD_LIMIT);
+            let wake_at = [
+                next_poll,
+                Some(next_heartbeat),
+                next_due,
+                reconnect,
+                flush,
+                reclaim,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             tokio::select! {
                 Some(command) = commands.recv() => {
                     self.accept(command);
@@ -399,11 +441,12 @@ impl Worker {
                 self.heartbeat().await;
                 next_heartbeat = instant + HEARTBEAT_EVERY;
             }
-            let due = now() + DUE_SLACK;
+            let due = now();
             while self.upcoming.first().is_some_and(|at| *at <= due) {
                 self.upcoming.pop_first();
                 self.wake(Wake::Everyone);
             }
+            self.reclaim_held_jobs();
         }
         while let Ok(command) = commands.try_recv() {
             self.accept(command);
@@ -438,6 +481,17 @@ impl Worker {
         self.released.push(Released { id, started });
     }
 
+    /// Gives back jobs locked ahead that waited `HOLD_LIMIT` for a thread.
+    fn reclaim_held_jobs(&mut self) {
+        for index in 0..self.pools.len() {
+            let held = self.pools[index].ready.reclaim(HOLD_LIMIT);
+            if !held.is_empty() {
+                self.pools[index].mean_duration = None;
+                held.iter().for_each(|job| self.release(job.id, false));
+            }
+        }
+    }
+
     /// Closes every ready queue; the jobs no thread took are released as never started.
     fn close_queues(&mut self) -> usize {
         self.closed = true;
@@ -453,7 +507,7 @@ impl Worker {
         match wake {
             Wake::Everyone => self.pools.iter_mut().for_each(|p| p.may_have_work = true),
             Wake::Job { queue, at } => {
-                if let Some(at) = at.filter(|at| *at > now() + DUE_SLACK) {
+                if let Some(at) = at.filter(|at| *at > now()) {
                     if self.upcoming.len() < self.config.max_cache {
                         self.upcoming.insert(at);
                     }
@@ -589,7 +643,7 @@ impl Worker {
             if self.closed || wanted == 0 {
                 continue;
             }
-            match session.dequeue(&pool.dequeue, wanted).await {
+            match session.dequeue(&pool.dequeue, wanted, now()).await {
                 Ok(jobs) => {
                     pool.may_have_work = jobs.len() == wanted;
                     let ids: Vec<Uuid> = jobs.iter().map(|job| job.id).collect();
@@ -665,13 +719,17 @@ mod tests {
             panic!("a job notice")
         };
         assert_eq!(queue.as_deref(), Some("mailers"));
-        assert_eq!(when, Some(at("2024-05-01T12:00:00Z")));
+        assert_eq!(
+            when,
+            Some(at("2024-05-01T12:00:00.001Z")),
+            "a millisecond later"
+        );
         let Wake::Job { at: when, .. } = parse_notice(
             r#"{"queue_name":"q","count":3,"scheduled_at":"2024-05-01T14:00:00.000+02:00"}"#,
         ) else {
             panic!("a job notice")
         };
-        assert_eq!(when, Some(at("2024-05-01T12:00:00Z")));
+        assert_eq!(when, Some(at("2024-05-01T12:00:00.001Z")));
         let Wake::Job { queue, at: when } = parse_notice("{}") else {
             panic!("a job notice")
         };

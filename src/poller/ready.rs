@@ -21,7 +21,8 @@ pub enum Waited {
 
 #[derive(Default)]
 struct State {
-    jobs: VecDeque<Job>,
+    /// Each with when it was queued.
+    jobs: VecDeque<(Instant, Job)>,
     closed: bool,
 }
 
@@ -44,7 +45,8 @@ impl ReadyQueue {
             return Err(jobs);
         }
         let count = jobs.len();
-        state.jobs.extend(jobs);
+        let now = Instant::now();
+        state.jobs.extend(jobs.into_iter().map(|job| (now, job)));
         drop(state);
         for _ in 0..count {
             self.filled.notify_one();
@@ -54,7 +56,27 @@ impl ReadyQueue {
 
     /// The next job if one is waiting, without blocking.
     pub fn try_take(&self) -> Option<Job> {
-        self.state().jobs.pop_front()
+        self.state().jobs.pop_front().map(|(_, job)| job)
+    }
+
+    /// When the job queued longest was queued.
+    pub fn oldest(&self) -> Option<Instant> {
+        self.state().jobs.front().map(|(at, _)| *at)
+    }
+
+    /// Takes back the jobs queued for `limit` or longer: the pool's threads are busy with
+    /// longer jobs than the ones it locked these for, and another process may be idle.
+    pub fn reclaim(&self, limit: Duration) -> Vec<Job> {
+        let mut state = self.state();
+        let mut taken = Vec::new();
+        while state
+            .jobs
+            .front()
+            .is_some_and(|(at, _)| at.elapsed() >= limit)
+        {
+            taken.extend(state.jobs.pop_front().map(|(_, job)| job));
+        }
+        taken
     }
 
     /// Waits up to `timeout` for a job, without taking it. Jobs are taken by `try_take`
@@ -93,7 +115,7 @@ impl ReadyQueue {
     pub fn close(&self) -> Vec<Job> {
         let mut state = self.state();
         state.closed = true;
-        let left = state.jobs.drain(..).collect();
+        let left = state.jobs.drain(..).map(|(_, job)| job).collect();
         drop(state);
         self.filled.notify_all();
         left
@@ -157,5 +179,20 @@ mod tests {
         assert_eq!(waiter.join().unwrap(), Waited::Ready);
         assert!(queue.try_take().is_some());
         assert_eq!(queue.wait(Duration::ZERO), Waited::Empty);
+    }
+
+    #[test]
+    fn jobs_queued_too_long_are_taken_back_oldest_first() {
+        let queue = ReadyQueue::default();
+        let first = job();
+        let id = first.id;
+        queue.push(vec![first]).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        queue.push(vec![job()]).unwrap();
+        assert!(queue.reclaim(Duration::from_secs(60)).is_empty());
+        let taken = queue.reclaim(Duration::from_millis(20));
+        assert_eq!(taken.iter().map(|j| j.id).collect::<Vec<_>>(), vec![id]);
+        assert!(queue.try_take().is_some(), "the younger job stays");
+        assert_eq!(queue.oldest(), None);
     }
 }

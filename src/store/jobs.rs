@@ -140,7 +140,13 @@ impl Store {
     }
 }
 
-/// The dequeue statement of one pool: `$1` how many, `$2` the process id, `$3` the pool's
+/// GoodJob's error for an attempt that did not end (its process died or gave it up), from the
+/// row `j` of its job.
+const INTERRUPTED: &str = "'GoodJob::InterruptError: Interrupted after starting perform at '''
+    || to_char(j.performed_at, 'YYYY-MM-DD HH24:MI:SS UTC') || ''''";
+
+/// The dequeue statement of one pool: `$1` how many, `$2` the process id, `$3` now (the
+/// poller's clock, which also decides when a cached scheduled time is due), `$4` the pool's
 /// queue names (unless it takes every queue). Jobs go in priority, then scheduled order
 /// (GoodJob's `dequeue_query_sort: :scheduled_at`), the order of GoodJob's index
 /// `index_good_jobs_on_priority_scheduled_at_unfinished`, so a generic plan reads the first
@@ -150,29 +156,35 @@ impl Store {
 /// died, or its shutdown timed out) is recorded as GoodJob records it, `error_event` 0: its
 /// open execution row is closed, or one is written if it has none.
 fn dequeue_sql(queues: &Queues) -> String {
-    let (filter, order) = match queues {
-        Queues::All => ("", ""),
-        Queues::Only { ordered: false, .. } => ("AND j.queue_name = ANY($3)", ""),
-        Queues::Only { ordered: true, .. } => (
-            "AND j.queue_name = ANY($3)",
-            "array_position($3, j.queue_name),",
+    let (filter, ordered) = match queues {
+        Queues::All => ("", false),
+        Queues::Only { ordered, .. } => ("AND j.queue_name = ANY($4)", *ordered),
+        Queues::Except(_) => (
+            "AND (j.queue_name <> ALL($4) OR j.queue_name IS NULL)",
+            false,
         ),
-        Queues::Except(_) => ("AND (j.queue_name <> ALL($3) OR j.queue_name IS NULL)", ""),
     };
+    let order = |table: &str| {
+        if ordered {
+            format!("array_position($4, {table}queue_name),")
+        } else {
+            String::new()
+        }
+    };
+    let (candidate_order, claimed_order) = (order("j."), order(""));
     let alive = &*PROCESS_ALIVE;
     let job_key = lock_key("good_jobs", "id");
-    let interrupted = "'GoodJob::InterruptError: Interrupted after starting perform at '''
-                || to_char(j.performed_at, 'YYYY-MM-DD HH24:MI:SS UTC') || ''''";
+    let interrupted = INTERRUPTED;
     format!(
         r#"
 WITH live AS MATERIALIZED (
     SELECT p.id FROM good_job_processes p WHERE {alive}
 ), candidate AS MATERIALIZED (
     SELECT j.id FROM good_jobs j
-    WHERE j.finished_at IS NULL AND j.scheduled_at <= now() {filter}
+    WHERE j.finished_at IS NULL AND j.scheduled_at <= $3 {filter}
       AND (j.locked_by_id IS NULL
            OR (j.locked_by_id <> $2 AND j.locked_by_id NOT IN (SELECT id FROM live)))
-    ORDER BY {order} j.priority ASC NULLS LAST, j.scheduled_at ASC, j.id ASC
+    ORDER BY {candidate_order} j.priority ASC NULLS LAST, j.scheduled_at ASC, j.id ASC
     LIMIT $1 FOR NO KEY UPDATE OF j SKIP LOCKED
 ), locked AS MATERIALIZED (
     SELECT id FROM candidate WHERE pg_try_advisory_lock({job_key})
@@ -202,7 +214,7 @@ WITH live AS MATERIALIZED (
     RETURNING j.id, j.serialized_params, j.queue_name, j.job_class, j.priority, j.scheduled_at
 )
 SELECT id, serialized_params::text, queue_name, job_class FROM claimed
-ORDER BY {order} priority ASC NULLS LAST, scheduled_at ASC, id ASC
+ORDER BY {claimed_order} priority ASC NULLS LAST, scheduled_at ASC, id ASC
 "#
     )
 }
@@ -250,14 +262,29 @@ FROM r WHERE retry_params IS NOT NULL
 });
 
 /// Gives jobs back unfinished: one never started is as it was before the dequeue; one
-/// abandoned while running keeps `performed_at`, so its next run records the interruption.
-static RELEASE_SQL: &str = r#"
+/// abandoned while running has its attempt recorded as interrupted here, naming this process
+/// (GoodJob's next run would record it, without knowing the process).
+static RELEASE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"
+WITH r AS MATERIALIZED (
+    SELECT * FROM unnest($1::uuid[], $2::bool[]) AS r(id, started)
+), interrupted AS (
+    INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
+        scheduled_at, created_at, updated_at, finished_at, error, error_event, duration, process_id)
+    SELECT gen_random_uuid(), COALESCE(j.active_job_id, j.id), j.job_class, j.queue_name,
+           j.serialized_params, COALESCE(j.scheduled_at, j.created_at), j.performed_at, now(), now(),
+           {INTERRUPTED}, 0, now() - j.performed_at, $3
+    FROM r JOIN good_jobs j ON j.id = r.id
+    WHERE r.started AND j.id = ANY($1) AND j.locked_by_id = $3 AND j.performed_at IS NOT NULL
+)
 UPDATE good_jobs j SET locked_by_id = NULL, locked_at = NULL, lock_type = NULL, updated_at = now(),
-    performed_at = CASE WHEN r.started THEN j.performed_at END,
+    performed_at = NULL,
     executions_count = CASE WHEN r.started THEN j.executions_count ELSE j.executions_count - 1 END
-FROM unnest($1::uuid[], $2::bool[]) AS r(id, started)
-WHERE j.id = r.id AND j.id = ANY($1) AND j.locked_by_id = $3
-"#;
+FROM r WHERE j.id = r.id AND j.id = ANY($1) AND j.locked_by_id = $3
+"#
+    )
+});
 
 static UNLOCK_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -360,15 +387,17 @@ impl LockSession {
         Ok(session)
     }
 
-    /// Locks and starts up to `limit` jobs of a pool.
+    /// Locks and starts up to `limit` jobs of a pool that are due at `now`.
     pub async fn dequeue(
         &mut self,
         dequeue: &Dequeue,
         limit: usize,
+        now: NaiveDateTime,
     ) -> Result<Vec<Job>, StoreError> {
         let mut query = sqlx::query(&dequeue.sql)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .bind(self.process_id);
+            .bind(self.process_id)
+            .bind(now);
         if let Some(queues) = &dequeue.queues {
             query = query.bind(queues);
         }
@@ -414,7 +443,7 @@ impl LockSession {
     /// Gives jobs back unfinished, then releases their advisory locks.
     pub async fn release(&mut self, released: &[Released]) -> Result<(), StoreError> {
         let ids: Vec<Uuid> = released.iter().map(|r| r.id).collect();
-        sqlx::query(RELEASE_SQL)
+        sqlx::query(&RELEASE_SQL)
             .bind(&ids)
             .bind(released.iter().map(|r| r.started).collect::<Vec<_>>())
             .bind(self.process_id)
