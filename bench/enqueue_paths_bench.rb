@@ -8,13 +8,14 @@
 #   bench/enqueue_paths      (starts a throwaway PostgreSQL, then runs this)
 require "logger"
 require "pg"
+require_relative "bench_database"
 $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
 require "active_job"
 require "good_cron"
 
 ENTRIES = Integer(ENV.fetch("BENCH_N", "200"))
 SECONDS = Integer(ENV.fetch("BENCH_SECONDS", "10"))
-DATABASE_URL = ENV.fetch("DATABASE_URL") { abort "DATABASE_URL is not set: run bench/enqueue_paths" }
+DATABASE_URL = BenchDatabase.url("bench/enqueue_paths")
 
 # The job; the :test adapter keeps Ruby-path enqueues in memory.
 class PathJob < ActiveJob::Base
@@ -23,7 +24,7 @@ class PathJob < ActiveJob::Base
   def perform(*); end
 end
 
-PG.connect(DATABASE_URL) { |conn| conn.exec(File.read(File.expand_path("../lib/good_cron/schema.sql", __dir__))) }
+BenchDatabase.load_schema(DATABASE_URL)
 
 # One timed run: per tick, how long after the instant the last of its runs was enqueued (as
 # seen by the process, through claimed.good_cron events), and the CPU the process spent.

@@ -136,6 +136,7 @@ end
 # --- the benchmark -------------------------------------------------------------------------------
 
 require "pg"
+require_relative "bench_database"
 
 $stdout.sync = true
 
@@ -158,16 +159,14 @@ RAILS_ENV = ENV.fetch("BENCH_RAILS_ENV", "development")
 GOOD_CRON = ENV.fetch("BENCH_GOOD_CRON", File.join(ROOT, "exe/good_cron"))
 CLK_TCK = Etc.sysconf(Etc::SC_CLK_TCK).to_f
 
-DATABASE_URL = ENV.fetch("DATABASE_URL") { abort "DATABASE_URL is not set: run bench/poller" }
+DATABASE_URL = BenchDatabase.url("bench/poller")
+BenchDatabase.load_schema(DATABASE_URL)
 
 def connect
-  conn = PG.connect(DATABASE_URL)
-  conn.exec("SET client_min_messages TO warning")
-  conn
+  BenchDatabase.connect(DATABASE_URL)
 end
 
 DB = connect
-DB.exec(File.read(File.join(ROOT, "lib/good_cron/schema.sql")))
 
 # The PostgreSQL server behind DATABASE_URL (the parent of our backend), if on this machine.
 POSTMASTER = begin

@@ -25,6 +25,7 @@
 
 require "json"
 require "pg"
+require_relative "bench_database"
 require "etc"
 require_relative "../test/support/cron_processes"
 
@@ -40,17 +41,15 @@ RETRIES = Integer(ENV.fetch("BENCH_RETRIES", "2"))
 IDLE_PROCESSES = 4
 IDLE_ENTRIES = 200
 
-DATABASE_URL = ENV.fetch("DATABASE_URL") { abort "DATABASE_URL is not set: run bench/scheduler" }
+DATABASE_URL = BenchDatabase.url("bench/scheduler")
 PG_LOG = ENV.fetch("GOOD_CRON_PG_LOG") { abort "GOOD_CRON_PG_LOG is not set: run bench/scheduler" }
+BenchDatabase.load_schema(DATABASE_URL)
 
 def connect
-  conn = PG.connect(DATABASE_URL)
-  conn.exec("SET client_min_messages TO warning")
-  conn
+  BenchDatabase.connect(DATABASE_URL)
 end
 
 DB = connect
-DB.exec(File.read(File.expand_path("../lib/good_cron/schema.sql", __dir__)))
 COMMIT_TIMESTAMPS = DB.exec("SHOW track_commit_timestamp").getvalue(0, 0) == "on"
 
 # The pid of the PostgreSQL server (postmaster) behind DATABASE_URL: the parent of our

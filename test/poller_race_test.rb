@@ -11,21 +11,10 @@ require_relative "support/poller_app"
 class PollerRaceTest < Minitest::Test
   include Waiting
   include TestDatabase::Helper
+  include PollerApp::Fixture
   include GoodJobRows
 
-  # Only the poller: the fixture's cron entries would add jobs of their own.
-  NO_CRON = "Rails.application.config.good_job[:enable_cron] = false"
   THREADS = 5
-
-  def setup
-    database.truncate
-    database.with_connection { |conn| PollerApp.reset_job_runs(conn) }
-    @app = PollerApp::App.new(database.url, initializer: NO_CRON)
-  end
-
-  def teardown
-    @app.destroy
-  end
 
   # 4 processes × 5 threads, 10,000 jobs enqueued beforehand: 10,000 performs, one per job,
   # each with its own arguments; every row finished with one attempt; more than one process
@@ -136,8 +125,10 @@ class PollerRaceTest < Minitest::Test
       assert_equal 0, conn.exec_params("SELECT count(*) FROM good_jobs WHERE locked_by_id = $1", [victim_id]).getvalue(0, 0).to_i
       pids = conn.exec("SELECT DISTINCT pid FROM job_runs").column_values(0).map(&:to_i)
       assert_empty pids - workers.map(&:pid)
-      assert_operator interrupted.size, :<=, THREADS,
-                      "a process holds at most one job per thread, so at most #{THREADS} attempts end interrupted"
+      # No bound on how many: besides one running job per thread, a job whose thread had
+      # finished it while its result waited for its batch's statement runs again, and is an
+      # interrupted attempt too. (Jobs locked ahead would add more; at 50 ms a job, a pool
+      # locks none ahead.)
     end
 
     rows = process_rows

@@ -1,11 +1,7 @@
 # frozen_string_literal: true
 
-require "active_job"
 require_relative "test_helper"
-require_relative "support/waiting"
-require_relative "support/test_logger"
-require_relative "support/job_journal"
-require_relative "support/good_job_rows"
+require_relative "support/in_process_poller"
 require "json"
 
 # What ActiveJob's error handling (retry_on, discard_on, rescue_from, an exception out of
@@ -17,6 +13,7 @@ class PollerRetryTest < Minitest::Test
   include Waiting
   include TestDatabase::Helper
   include GoodJobRows
+  include InProcessPoller
 
   JOURNAL = JobJournal.new
 
@@ -98,24 +95,8 @@ class PollerRetryTest < Minitest::Test
   end
 
   def setup
-    database.truncate
-    JOURNAL.reset
-    @previous_logger = ActiveJob::Base.logger
-    ActiveJob::Base.logger = Logger.new(nil)
-    BaseJob.queue_adapter = GoodCron::Adapter.new(database_url: database.url)
-    @logger = TestLogger.new
-    @poller = GoodCron::Poller.new(database_url: database.url, logger: @logger, max_threads: 1, poll_interval: 1)
-    @poller.start
-    @process_id = @poller.process_id
-  end
-
-  def teardown
-    @poller.shutdown(10) if @poller.running?
-    ActiveJob::Base.logger = @previous_logger
-  end
-
-  def diagnostics
-    "poller log:\n#{@logger.lines.map { |level, line| "#{level}: #{line}" }.join("\n")}\njournal: #{JOURNAL.names.inspect}"
+    super
+    @process_id = started_poller(max_threads: 1, poll_interval: 1).process_id
   end
 
   # retry_on with attempts left: each retry reschedules the same row; three attempts, three

@@ -8,23 +8,12 @@ require_relative "support/poller_app"
 # SIGTERM to `good_cron start` (the fixture Rails app on good_cron's adapter): within the
 # shutdown timeout the running jobs finish and the process exits 0, leaving the jobs it had not
 # started for the next process; past the timeout it kills the running jobs, releases them, and
-# the next process records the interrupted attempts and runs them again.
+# records their attempts as interrupted; the next process runs them again.
 class PollerShutdownTest < Minitest::Test
   include Waiting
   include TestDatabase::Helper
+  include PollerApp::Fixture
   include GoodJobRows
-
-  NO_CRON = "Rails.application.config.good_job[:enable_cron] = false"
-
-  def setup
-    database.truncate
-    database.with_connection { |conn| PollerApp.reset_job_runs(conn) }
-    @app = PollerApp::App.new(database.url, initializer: NO_CRON)
-  end
-
-  def teardown
-    @app.destroy
-  end
 
   def test_sigterm_lets_running_jobs_finish_and_leaves_the_others_unlocked
     ids = database.with_connection { |conn| PollerApp.insert_record_jobs(conn, %w[s1 s2 s3 s4 s5], sleep: 3) }

@@ -1,11 +1,7 @@
 # frozen_string_literal: true
 
-require "active_job"
 require_relative "test_helper"
-require_relative "support/waiting"
-require_relative "support/test_logger"
-require_relative "support/job_journal"
-require_relative "support/good_job_rows"
+require_relative "support/in_process_poller"
 require "json"
 require "time"
 
@@ -19,6 +15,7 @@ class PollerTest < Minitest::Test
   include Waiting
   include TestDatabase::Helper
   include GoodJobRows
+  include InProcessPoller
 
   JOURNAL = JobJournal.new
   FRESH_DATABASE = "good_cron_test_poller_fresh"
@@ -45,40 +42,20 @@ class PollerTest < Minitest::Test
   end
 
   def setup
-    database.truncate
-    JOURNAL.reset
-    @previous_logger = ActiveJob::Base.logger
-    ActiveJob::Base.logger = Logger.new(nil)
-    BaseJob.queue_adapter = GoodCron::Adapter.new(database_url: database.url)
-    @logger = TestLogger.new
-    @pollers = []
+    super
     @sessions = []
   end
 
   def teardown
-    JOURNAL.open_all
-    @pollers.each { |poller| poller.shutdown(10) if poller.running? }
+    super
     @sessions.each(&:close)
-    ActiveJob::Base.logger = @previous_logger
   end
 
   # --- helpers -----------------------------------------------------------------------------
 
-  def poller(**options)
-    GoodCron::Poller.new(database_url: database.url, logger: @logger, **options).tap { |poller| @pollers << poller }
-  end
-
-  def started_poller(**options)
-    poller(**options).tap(&:start)
-  end
-
   # A database session that lives until the end of the test (a GoodJob worker, a listener).
   def session
     database.connect.tap { |conn| @sessions << conn }
-  end
-
-  def diagnostics
-    "poller log:\n#{@logger.lines.map { |level, line| "#{level}: #{line}" }.join("\n")}\njournal: #{JOURNAL.names.inspect}"
   end
 
   # Whether some session of this database has LISTENed on good_job (its last statement).
@@ -453,7 +430,7 @@ class PollerTest < Minitest::Test
   end
 
   def test_start_without_goodjobs_tables_raises_schema_error
-    admin do |conn|
+    TestDatabase.admin do |conn|
       conn.exec("DROP DATABASE IF EXISTS #{FRESH_DATABASE} WITH (FORCE)")
       conn.exec("CREATE DATABASE #{FRESH_DATABASE}")
     end
@@ -462,7 +439,7 @@ class PollerTest < Minitest::Test
     assert_raises(GoodCron::SchemaError) { poller.start }
     refute poller.running?
   ensure
-    admin { |conn| conn.exec("DROP DATABASE IF EXISTS #{FRESH_DATABASE} WITH (FORCE)") }
+    TestDatabase.admin { |conn| conn.exec("DROP DATABASE IF EXISTS #{FRESH_DATABASE} WITH (FORCE)") }
   end
 
   # shutdown(-1) waits for the running job (true: it finished) and leaves the job it had not
@@ -541,11 +518,4 @@ class PollerTest < Minitest::Test
     assert_operator runs.first.at, :>=, row["scheduled_epoch"] - 0.001, "the job started before its time"
   end
 
-  def admin
-    conn = PG.connect(TestDatabase.server_url)
-    conn.exec("SET client_min_messages TO warning")
-    yield conn
-  ensure
-    conn&.close
-  end
 end

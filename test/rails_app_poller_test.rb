@@ -13,6 +13,7 @@ require_relative "support/poller_app"
 class RailsAppPollerTest < Minitest::Test
   include Waiting
   include TestDatabase::Helper
+  include PollerApp::Fixture
   include GoodJobRows
 
   # One entry, replacing the fixture's: RecordJob every second, with arguments.
@@ -21,16 +22,10 @@ class RailsAppPollerTest < Minitest::Test
       record: { cron: "every second", class: "RecordJob", args: ["tick"], kwargs: { sleep: 0.01 }, set: { queue: "cron" } },
     }
   RUBY
-  NO_CRON = "Rails.application.config.good_job[:enable_cron] = false"
 
-  def setup
-    database.truncate
-    database.with_connection { |conn| PollerApp.reset_job_runs(conn) }
-    @app = PollerApp::App.new(database.url)
-  end
-
-  def teardown
-    @app.destroy
+  # Each test writes the initializer it needs.
+  def app_initializer
+    nil
   end
 
   # Two `good_cron start --enable-cron` processes for a few seconds: one row per instant,
@@ -81,7 +76,7 @@ class RailsAppPollerTest < Minitest::Test
   # GOOD_JOB_QUEUES picks the queues of `good_cron start`; --queues wins over it, as GoodJob's
   # flags win over its environment.
   def test_good_cron_start_reads_good_job_queues_and_its_flag_wins
-    @app.write_initializer(NO_CRON)
+    @app.write_initializer(PollerApp::NO_CRON)
     theirs, mine = database.with_connection do |conn|
       [PollerApp.insert_record_jobs(conn, %w[theirs], queue: "theirs", priority: -10),
        PollerApp.insert_record_jobs(conn, %w[mine-1 mine-2], queue: "mine")]
@@ -106,7 +101,7 @@ class RailsAppPollerTest < Minitest::Test
   # Puma in cluster mode (2 workers) with GOOD_JOB_EXECUTION_MODE=async: each worker runs a
   # poller after fork, and the jobs run there, not in the master.
   def test_puma_cluster_workers_run_the_jobs_in_async_mode
-    @app.write_initializer(NO_CRON)
+    @app.write_initializer(PollerApp::NO_CRON)
     server = @app.server("-p", FreePort.pick.to_s, "-b", "127.0.0.1", "-P", File.join(@app.path, "tmp/server.pid"),
                          env: { "WEB_CONCURRENCY" => "2", "GOOD_JOB_EXECUTION_MODE" => "async", "GOOD_JOB_POLL_INTERVAL" => "1" })
     booted = /Worker (\d) \(PID: (\d+)\) booted/

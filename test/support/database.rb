@@ -114,8 +114,7 @@ module TestDatabase
       end
     end
 
-    private
-
+    # A connection to the server's maintenance database, for CREATE/DROP DATABASE.
     def admin
       conn = PG.connect(server_url)
       conn.exec("SET client_min_messages TO warning")

@@ -17,6 +17,27 @@ module PollerApp
   LIB = File.expand_path("../../lib", __dir__)
   EXE = File.expand_path("../../exe/good_cron", __dir__)
 
+  # An initializer that turns the fixture's cron off: only the poller runs.
+  NO_CRON = "Rails.application.config.good_job[:enable_cron] = false"
+
+  # Setup and teardown of a test on its own copy of the app (@app), with an empty good_jobs
+  # and job_runs; +app_initializer+ (a method the test may define) is written into the copy.
+  module Fixture
+    def setup
+      database.truncate
+      database.with_connection { |conn| PollerApp.reset_job_runs(conn) }
+      @app = PollerApp::App.new(database.url, initializer: app_initializer)
+    end
+
+    def teardown
+      @app.destroy
+    end
+
+    def app_initializer
+      NO_CRON
+    end
+  end
+
   # What RecordJob (the fixture's) writes for each perform.
   JOB_RUNS = "CREATE TABLE IF NOT EXISTS job_runs (job_id text, tag text, executions int, pid int, performed_at timestamptz)"
 
