@@ -121,7 +121,61 @@ class RailsConfigTest < Minitest::Test
     assert_nil GoodCron::RailsConfig.postgres_url(adapter: "sqlite3", database: "db/production.sqlite3")
   end
 
+
+  # --- the poller's settings: command-line option, then config.good_job, then GOOD_JOB_* --------
+
+  def test_poller_settings_default_as_goodjobs
+    settings = poller_config(nil)
+    assert_equal "*", settings.queues
+    assert_equal 5, settings.max_threads
+    assert_equal 10.0, settings.poll_interval
+    assert_equal 10_000, settings.max_cache
+    assert_equal(-1.0, settings.shutdown_timeout)
+    assert settings.enable_listen_notify?
+    assert_equal :external, settings.execution_mode
+  end
+
+  def test_an_option_wins_over_the_config_which_wins_over_the_variable
+    env = { "GOOD_JOB_MAX_THREADS" => "3", "RAILS_MAX_THREADS" => "9", "GOOD_JOB_QUEUES" => "env" }
+    assert_equal 3, poller_config({}, env).max_threads
+    assert_equal 9, poller_config({}, { "RAILS_MAX_THREADS" => "9" }).max_threads, "RAILS_MAX_THREADS comes last"
+    assert_equal 7, poller_config({ max_threads: 7 }, env).max_threads
+    assert_equal 12, poller_config({ max_threads: 7 }, env, { max_threads: "12" }).max_threads
+    assert_equal "env", poller_config({}, env).queues
+    assert_equal "mailers:2;*", poller_config({ queues: "mailers:2;*" }, env).queues
+    assert_equal "cli", poller_config({ queues: "config" }, env, { queues: "cli" }).queues
+    assert_equal 2.5, poller_config({}, { "GOOD_JOB_POLL_INTERVAL" => "2.5" }).poll_interval
+    assert_equal(-1.0, poller_config({ poll_interval: -1 }).poll_interval)
+    assert_equal 30.0, poller_config({}, { "GOOD_JOB_SHUTDOWN_TIMEOUT" => "30" }).shutdown_timeout
+    assert_equal :async, poller_config({}, { "GOOD_JOB_EXECUTION_MODE" => "async" }).execution_mode
+    assert_equal :async, poller_config({ execution_mode: :async }).execution_mode
+  end
+
+  # GoodJob reads enable_listen_notify with nil checks: a false in the config wins.
+  def test_listen_notify_false_in_the_config_wins
+    refute poller_config({ enable_listen_notify: false }, { "GOOD_JOB_ENABLE_LISTEN_NOTIFY" => "true" }).enable_listen_notify?
+    refute poller_config({}, { "GOOD_JOB_ENABLE_LISTEN_NOTIFY" => "false" }).enable_listen_notify?
+    assert poller_config({ enable_listen_notify: true }, { "GOOD_JOB_ENABLE_LISTEN_NOTIFY" => "false" }).enable_listen_notify?
+  end
+
+  def test_a_bad_number_names_the_setting_and_the_value
+    error = assert_raises(GoodCron::ConfigurationError) { poller_config({ max_threads: "many" }).max_threads }
+    assert_includes error.message, 'max_threads must be a positive integer, got "many"'
+    error = assert_raises(GoodCron::ConfigurationError) { poller_config({}, {}, { max_threads: "0" }).max_threads }
+    assert_includes error.message, 'max_threads must be a positive integer, got "0"'
+    error = assert_raises(GoodCron::ConfigurationError) { poller_config({}, { "GOOD_JOB_POLL_INTERVAL" => "soon" }).poll_interval }
+    assert_includes error.message, 'poll_interval must be a number of seconds, got "soon"'
+  end
+
+  def test_enable_cron_from_the_command_line
+    assert poller_config({ cron: CRON }, {}, { enable_cron: true }).enable_cron?
+  end
+
   private
+
+  def poller_config(good_job, env = {}, options = {})
+    GoodCron::RailsConfig.new(good_job, env, options)
+  end
 
   def libpq(url)
     PG::Connection.conninfo_parse(url).to_h { |option| [option[:keyword], option[:val]] }.compact
