@@ -257,6 +257,27 @@ class CliTest < Minitest::Test
     assert_includes err, "--config FILE.json"
   end
 
+  # `start` reads its settings before it runs anything: a bad value exits 1 naming the
+  # setting and the value; a missing app says so.
+  def test_start_with_a_bad_setting_exits_1_naming_it
+    app = File.join(@tmp, "app")
+    FileUtils.cp_r(FIXTURE, app)
+    env = { "DATABASE_URL" => database.url, "FIXTURE_QUEUE_ADAPTER" => "good_cron" }
+    out, err, status = good_cron("start", "--app", app, "--max-threads", "lots", env: env)
+    assert_equal 1, status.exitstatus, err
+    assert_includes err, "good_cron: 1 problem in the job settings:\n  - max_threads must be a positive integer, got \"lots\""
+    refute_includes out, "good_cron started"
+
+    out, err, status = good_cron("start", "--app", app, env: env.merge("GOOD_JOB_POLL_INTERVAL" => "often"))
+    assert_equal 1, status.exitstatus, err
+    assert_includes err, '- poll_interval must be a number of seconds, got "often"'
+    refute_includes out, "good_cron started"
+
+    _, err, status = good_cron("start", chdir: @tmp)
+    assert_equal 1, status.exitstatus
+    assert_includes err, "no Rails app in #{File.realpath(@tmp)}"
+  end
+
   # --- help and misuse ---------------------------------------------------------------------
 
   def test_help_exits_0_and_misuse_exits_64
@@ -268,7 +289,7 @@ class CliTest < Minitest::Test
       assert_includes out, "good_cron list --config FILE.json"
       assert_empty err
     end
-    [%w[help list], %w[list --help], %w[help explain], %w[explain -h]].each do |args|
+    [%w[help list], %w[list --help], %w[help explain], %w[explain -h], %w[help start], %w[start --help]].each do |args|
       out, _, status = good_cron(*args)
       assert_equal 0, status.exitstatus, args.inspect
       assert_match(/\Agood_cron #{args.find { |a| a != "help" && !a.start_with?("-") }}/, out)
@@ -287,6 +308,8 @@ class CliTest < Minitest::Test
       ["list", "--bogus"] => "invalid option: --bogus",
       ["list", "extra"] => "list takes no arguments",
       ["list", "--app", ".", "--config", "x.json"] => "--app and --config exclude each other",
+      ["start", "extra"] => "start takes no arguments",
+      ["start", "--bogus"] => "invalid option: --bogus",
     }.each do |args, message|
       out, err, status = good_cron(*args)
       assert_equal 64, status.exitstatus, "#{args.inspect}: #{err}"

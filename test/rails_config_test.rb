@@ -160,7 +160,7 @@ class RailsConfigTest < Minitest::Test
 
   def test_a_bad_number_names_the_setting_and_the_value
     error = assert_raises(GoodCron::ConfigurationError) { poller_config({ max_threads: "many" }).max_threads }
-    assert_includes error.message, 'max_threads must be a positive integer, got "many"'
+    assert_includes error.message, "1 problem in the job settings:\n  - max_threads must be a positive integer, got \"many\""
     error = assert_raises(GoodCron::ConfigurationError) { poller_config({}, {}, { max_threads: "0" }).max_threads }
     assert_includes error.message, 'max_threads must be a positive integer, got "0"'
     error = assert_raises(GoodCron::ConfigurationError) { poller_config({}, { "GOOD_JOB_POLL_INTERVAL" => "soon" }).poll_interval }

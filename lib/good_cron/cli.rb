@@ -154,9 +154,12 @@ module GoodCron
       return help("start") if options[:help]
       raise UsageError.new("start takes no arguments, got #{args.map(&:inspect).join(" ")}", "start") if args.any?
 
-      app = File.expand_path(options[:app] || ".")
-      boot_rails(app, options[:environment])
+      boot_rails(File.expand_path(options[:app] || "."), options[:environment])
       require_good_cron
+      launch(options)
+    end
+
+    def launch(options)
       require "good_cron/launcher"
       config = ::Rails.application.config
       settings = GoodCron::RailsConfig.new(config.respond_to?(:good_job) ? config.good_job : {}, @env, options)

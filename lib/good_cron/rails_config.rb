@@ -133,7 +133,8 @@ module GoodCron
 
       raise ArgumentError
     rescue ArgumentError, TypeError
-      raise ConfigurationError.new(["#{key} must be #{type == Integer ? "a positive integer" : "a number of seconds"}, got #{value.inspect}"])
+      raise ConfigurationError.new(["#{key} must be #{type == Integer ? "a positive integer" : "a number of seconds"}, got #{value.inspect}"],
+                                   subject: "the job settings")
     end
 
     def env_cron
