@@ -3,6 +3,7 @@
 require_relative "test_helper"
 require_relative "support/in_process_poller"
 require "json"
+require "securerandom"
 require "time"
 
 # GoodCron::Poller in this process, running plain ActiveJob jobs (no Rails) that
@@ -112,6 +113,57 @@ class PollerTest < Minitest::Test
     assert_equal "mail", notes[0][1]["queue_name"]
     assert_equal "default", notes[1][1]["queue_name"]
     assert_in_delta later.scheduled_at.to_f, Time.iso8601(notes[1][1]["scheduled_at"]).to_f, 0.001
+  end
+
+  # Several jobs in one call (Rails 7.1's perform_all_later calls enqueue_all): one row each,
+  # and one NOTIFY per queue and time, with GoodJob's bulk payload (a count).
+  def test_enqueue_all_writes_every_row_and_one_bulk_notify
+    listener = session
+    listener.exec("LISTEN good_job")
+    jobs = Array.new(3) { |i| EchoJob.new("bulk#{i}") }
+    assert_equal 3, BaseJob.queue_adapter.enqueue_all(jobs)
+
+    assert_equal jobs.map(&:job_id), jobs.map(&:provider_job_id)
+    rows = jobs.map { |job| job_row(job) }
+    assert_equal jobs.map(&:job_id), rows.map { |row| row["id"] }
+    assert_equal [["bulk0"], ["bulk1"], ["bulk2"]], rows.map { |row| JSON.parse(row["serialized_params"])["arguments"] }
+    payloads = []
+    loop { break unless listener.wait_for_notify(0.5) { |_channel, _pid, payload| payloads << JSON.parse(payload) } }
+    assert_equal [%w[queue_name count scheduled_at]], payloads.map(&:keys), "GoodJob's bulk payload, keys in its order"
+    assert_equal ["default", 3], payloads.first.values_at("queue_name", "count")
+  end
+
+  # --- process liveness --------------------------------------------------------------------
+
+  # GoodJob's rule for a process row, applied when a poller starts (and at each heartbeat):
+  # lock_type 0 without its advisory lock held, or no lock type and not refreshed for 5
+  # minutes, is dead: its row goes and its jobs are unlocked and run. A row refreshed recently
+  # without a lock type (a GoodJob process without the advisory heartbeat) is alive: its job
+  # is left alone.
+  def test_dead_processes_lose_their_rows_and_jobs_live_ones_keep_them
+    dead_locked = SecureRandom.uuid
+    dead_stale = SecureRandom.uuid
+    alive = SecureRandom.uuid
+    jobs = { dead_locked => EchoJob.perform_later("of_dead_locked"), dead_stale => EchoJob.perform_later("of_dead_stale"),
+             alive => EchoJob.perform_later("of_alive") }
+    database.with_connection do |conn|
+      conn.exec_params(<<~SQL, [dead_locked, dead_stale, alive])
+        INSERT INTO good_job_processes (id, created_at, updated_at, state, lock_type) VALUES
+          ($1, now(), now(), '{}', 0),
+          ($2, now() - interval '10 minutes', now() - interval '10 minutes', '{}', NULL),
+          ($3, now(), now(), '{}', NULL)
+      SQL
+      jobs.each do |process, job|
+        conn.exec_params("UPDATE good_jobs SET locked_by_id = $1, locked_at = now() WHERE id = $2", [process, job.job_id])
+      end
+    end
+
+    poller = started_poller(poll_interval: 1)
+    wait_finished(jobs[dead_locked], jobs[dead_stale])
+    assert_equal [alive, poller.process_id].sort, process_rows.map { |row| row["id"] }.sort
+    assert_equal alive, job_row(jobs[alive])["locked_by_id"]
+    assert_nil job_row(jobs[alive])["performed_at"], "a live process's job is not run"
+    assert_equal %w[of_dead_locked of_dead_stale], JOURNAL.names.sort
   end
 
   # A job without a priority or queue gets GoodJob's defaults (DEFAULT_PRIORITY 0, "default"),
