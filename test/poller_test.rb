@@ -32,14 +32,8 @@ class PollerTest < Minitest::Test
     end
   end
 
-  # Records its start, then runs until the test opens its gate.
   class GateJob < BaseJob
-    def perform(name)
-      JOURNAL.start(name)
-      JOURNAL.wait_at_gate(name)
-      JOURNAL.record(name: name, job_id: job_id, args: [name], kwargs: {}, queue: queue_name,
-                     priority: priority, executions: executions)
-    end
+    include InProcessPoller::Gate
   end
 
   def setup

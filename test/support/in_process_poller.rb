@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "active_job"
+require "active_support/core_ext/module/introspection"
 require "logger"
 require_relative "good_job_rows"
 require_relative "job_journal"
@@ -12,6 +13,18 @@ require_relative "waiting"
 # GoodCron::Adapter into the test's database. Pollers made with #poller are shut down after
 # each test.
 module InProcessPoller
+  # A job's perform(name) that records its start in its test class's JOURNAL, then runs until
+  # the test opens its gate (JOURNAL.open(name)).
+  module Gate
+    def perform(name)
+      journal = self.class.module_parent::JOURNAL
+      journal.start(name)
+      journal.wait_at_gate(name)
+      journal.record(name: name, job_id: job_id, args: [name], kwargs: {}, queue: queue_name,
+                     priority: priority, executions: executions)
+    end
+  end
+
   def setup
     database.truncate
     self.class::JOURNAL.reset
