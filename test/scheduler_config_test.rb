@@ -306,6 +306,17 @@ class SchedulerConfigTest < Minitest::Test
     refute defined?(::GoodJob), "the stand-in GoodJob is removed"
   end
 
+  # good_cron's own adapter writes GoodJob's table too: :auto keeps the direct path with it.
+  def test_auto_picks_good_jobs_on_good_crons_adapter
+    previous = PlainJob.queue_adapter
+    PlainJob.queue_adapter = :good_cron
+    assert_kind_of GoodCron::Adapter, PlainJob.queue_adapter
+    entry, = GoodCron::CronEntry.all_from({ plain: valid })
+    assert_equal :good_jobs, entry.to_native[:enqueue]
+  ensure
+    PlainJob.queue_adapter = previous
+  end
+
   # Defines a minimal ::GoodJob::Adapter and puts +job_class+ on it for the block.
   def with_good_job_adapter(job_class)
     skip "GoodJob is loaded in this process" if defined?(::GoodJob)
