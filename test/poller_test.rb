@@ -475,6 +475,20 @@ class PollerTest < Minitest::Test
     assert lock_free?("good_job_processes-#{id}")
   end
 
+  # The heartbeat (GoodJob's 30 s) refreshes the row, and writes it again if another process
+  # removed it (a GoodJob cleanup that judged it dead, say); the state says what the dashboard
+  # shows of a process.
+  def test_the_heartbeat_refreshes_the_process_row_and_restores_it
+    poller = started_poller(max_threads: 2, queues: "a,b", poll_interval: 1)
+    id = poller.process_id
+    state = JSON.parse(process_state(id))
+    assert_equal [Process.pid, "a,b", 2], [state["pid"], state.dig("schedulers", 0, "queues"), state.dig("schedulers", 0, "max_threads")]
+    database.with_connection { |conn| conn.exec_params("DELETE FROM good_job_processes WHERE id = $1", [id]) }
+
+    assert wait_for(45) { process_rows.any? { |row| row["id"] == id } }, "the heartbeat writes the row again\n#{diagnostics}"
+    assert_equal [{ "id" => id, "lock_type" => "0" }], process_rows
+  end
+
   def test_start_without_goodjobs_tables_raises_schema_error
     TestDatabase.admin do |conn|
       conn.exec("DROP DATABASE IF EXISTS #{FRESH_DATABASE} WITH (FORCE)")
@@ -553,6 +567,10 @@ class PollerTest < Minitest::Test
   end
 
   private
+
+  def process_state(id)
+    database.with_connection { |conn| conn.exec_params("SELECT state FROM good_job_processes WHERE id = $1", [id]).getvalue(0, 0) }
+  end
 
   # The job ran once, at or after its scheduled_at, by the database's clock and by this
   # process's (within the microsecond the column rounds to).
