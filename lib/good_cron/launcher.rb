@@ -46,7 +46,7 @@ module GoodCron
     end
 
     def status(poller, scheduler)
-      pools = poller.stats[:pools].map { |queues, threads| "#{queues.inspect} × #{threads}" }.join(", ")
+      pools = poller.pools.map { |queues, threads| "#{queues.inspect} × #{threads}" }.join(", ")
       poll = @settings.poll_interval.positive? ? "poll every #{@settings.poll_interval} s" : "no polling"
       cron = scheduler ? "cron on (#{@settings.cron.size} entries)" : "cron off"
       "good_cron started (pid #{::Process.pid}, process #{poller.process_id}): queues #{pools}; #{poll}; " \

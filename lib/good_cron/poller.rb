@@ -30,6 +30,8 @@ module GoodCron
     end
 
     attr_reader :queues, :max_threads, :poll_interval, :max_cache, :database_url, :logger
+    # `[[queues, threads], …]`: the pools the queues setting describes (once started).
+    attr_reader :pools
 
     # +queues+ and +max_threads+ as GoodJob reads them ("mailers:2;default,low"; threads per
     # pool without a count); +poll_interval+ in seconds (≤ 0: only LISTEN/NOTIFY and known
@@ -46,7 +48,6 @@ module GoodCron
       @cron_enabled = cron_enabled
       @logger = logger
       @mutex = Mutex.new
-      @succeeded = @errored = 0
     end
 
     # Starts the engine and the threads. Raises SchemaError when GoodJob's tables are
@@ -106,11 +107,6 @@ module GoodCron
     # The id of this process's row in good_job_processes (its jobs' locked_by_id).
     def process_id
       @native&.process_id
-    end
-
-    # `{ pools: [[queues, threads], …], succeeded:, errored: }` since start.
-    def stats
-      { pools: @pools, succeeded: @succeeded, errored: @errored }
     end
 
     private
@@ -178,11 +174,9 @@ module GoodCron
 
     def report(native, job, error, event)
       if error
-        @errored += 1
         native.finish(job, "#{error.class}: #{error.message}", ERROR_EVENTS.fetch(event),
                       error.backtrace && JSON.generate(error.backtrace))
       else
-        @succeeded += 1
         native.finish(job, nil, nil, nil)
       end
     end

@@ -193,9 +193,9 @@ impl Poller {
         &self.pools
     }
 
-    /// The ready queue execution threads of pool `pool` take jobs from.
-    pub fn ready(&self, pool: usize) -> Option<&Arc<ReadyQueue>> {
-        self.ready.get(pool)
+    /// The ready queues execution threads take jobs from, one per pool.
+    pub fn ready_queues(&self) -> &[Arc<ReadyQueue>] {
+        &self.ready
     }
 
     pub fn handle(&self) -> PollerHandle {

@@ -145,15 +145,28 @@ impl Store {
 const INTERRUPTED: &str = "'GoodJob::InterruptError: Interrupted after starting perform at '''
     || to_char(j.performed_at, 'YYYY-MM-DD HH24:MI:SS UTC') || ''''";
 
+/// The `good_job_executions` row of an interrupted attempt of job `j` (its process: the SQL
+/// `process`), to be followed by the `FROM` that gives `j`.
+fn interrupted_attempt(process: &str) -> String {
+    format!(
+        "INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
+        scheduled_at, created_at, updated_at, finished_at, error, error_event, duration, process_id)
+    SELECT gen_random_uuid(), COALESCE(j.active_job_id, j.id), j.job_class, j.queue_name,
+           j.serialized_params, COALESCE(j.scheduled_at, j.created_at), j.performed_at, now(), now(),
+           {INTERRUPTED}, 0, now() - j.performed_at, {process}"
+    )
+}
+
 /// The dequeue statement of one pool: `$1` how many, `$2` the process id, `$3` now (the
 /// poller's clock, which also decides when a cached scheduled time is due), `$4` the pool's
-/// queue names (unless it takes every queue). Jobs go in priority, then scheduled order
-/// (GoodJob's `dequeue_query_sort: :scheduled_at`), the order of GoodJob's index
-/// `index_good_jobs_on_priority_scheduled_at_unfinished`, so a generic plan reads the first
-/// due rows of that index instead of sorting every unfinished job. Rows are reached through `id = ANY(…)`, which
-/// plans as primary-key lookups whatever the statistics say (a join could plan as a scan of
-/// every preserved job). An attempt that was interrupted (its process
-/// died, or its shutdown timed out) is recorded as GoodJob records it, `error_event` 0: its
+/// queue names (unless it takes every queue).
+///
+/// Jobs go in priority, then scheduled order (GoodJob's `dequeue_query_sort: :scheduled_at`),
+/// the order of GoodJob's index `index_good_jobs_on_priority_scheduled_at_unfinished`, so a
+/// generic plan reads the first due rows of that index instead of sorting every unfinished
+/// job. Rows are reached through `id = ANY(…)`, which plans as primary-key lookups whatever
+/// the statistics say (a join could plan as a scan of every preserved job). An attempt that
+/// was interrupted (its process died) is recorded as GoodJob records it, `error_event` 0: its
 /// open execution row is closed, or one is written if it has none.
 fn dequeue_sql(queues: &Queues) -> String {
     let (filter, ordered) = match queues {
@@ -174,7 +187,7 @@ fn dequeue_sql(queues: &Queues) -> String {
     let (candidate_order, claimed_order) = (order("j."), order(""));
     let alive = &*PROCESS_ALIVE;
     let job_key = lock_key("good_jobs", "id");
-    let interrupted = INTERRUPTED;
+    let write_interrupted = interrupted_attempt("j.locked_by_id");
     format!(
         r#"
 WITH live AS MATERIALIZED (
@@ -194,16 +207,12 @@ WITH live AS MATERIALIZED (
 ), closed AS (
     UPDATE good_job_executions e
     SET finished_at = now(), updated_at = now(), error_event = 0, duration = now() - e.created_at,
-        error = {interrupted}
+        error = {INTERRUPTED}
     FROM interrupted j
     WHERE e.active_job_id = COALESCE(j.active_job_id, j.id) AND e.finished_at IS NULL
     RETURNING e.active_job_id
 ), written AS (
-    INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
-        scheduled_at, created_at, updated_at, finished_at, error, error_event, duration, process_id)
-    SELECT gen_random_uuid(), COALESCE(j.active_job_id, j.id), j.job_class, j.queue_name,
-           j.serialized_params, COALESCE(j.scheduled_at, j.created_at), j.performed_at, now(), now(),
-           {interrupted}, 0, now() - j.performed_at, j.locked_by_id
+    {write_interrupted}
     FROM interrupted j
     WHERE COALESCE(j.active_job_id, j.id) NOT IN (SELECT active_job_id FROM closed)
 ), claimed AS (
@@ -265,16 +274,13 @@ FROM r WHERE retry_params IS NOT NULL
 /// abandoned while running has its attempt recorded as interrupted here, naming this process
 /// (GoodJob's next run would record it, without knowing the process).
 static RELEASE_SQL: LazyLock<String> = LazyLock::new(|| {
+    let write_interrupted = interrupted_attempt("$3");
     format!(
         r#"
 WITH r AS MATERIALIZED (
     SELECT * FROM unnest($1::uuid[], $2::bool[]) AS r(id, started)
 ), interrupted AS (
-    INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
-        scheduled_at, created_at, updated_at, finished_at, error, error_event, duration, process_id)
-    SELECT gen_random_uuid(), COALESCE(j.active_job_id, j.id), j.job_class, j.queue_name,
-           j.serialized_params, COALESCE(j.scheduled_at, j.created_at), j.performed_at, now(), now(),
-           {INTERRUPTED}, 0, now() - j.performed_at, $3
+    {write_interrupted}
     FROM r JOIN good_jobs j ON j.id = r.id
     WHERE r.started AND j.id = ANY($1) AND j.locked_by_id = $3 AND j.performed_at IS NOT NULL
 )

@@ -2,7 +2,8 @@
 //! built runtime and connection pool per process (a forked child builds its own and leaves
 //! the parent's alone); each enqueue runs with the GVL released.
 
-use crate::errors::ERROR;
+use crate::convert::unix_time;
+use crate::errors::error;
 use crate::gvl::without_gvl;
 use good_cron_engine::store::jobs::NewJob;
 use good_cron_engine::store::Store;
@@ -55,19 +56,6 @@ type Row = (
     Option<f64>,
 );
 
-fn error(ruby: &Ruby, message: String) -> Error {
-    Error::new(ruby.get_inner(&ERROR), message)
-}
-
-fn time(ruby: &Ruby, at: Option<f64>) -> Result<Option<chrono::NaiveDateTime>, Error> {
-    at.map(|at| {
-        chrono::DateTime::from_timestamp_micros((at * 1e6).round() as i64)
-            .map(|at| at.naive_utc())
-            .ok_or_else(|| error(ruby, format!("time out of range: {at}")))
-    })
-    .transpose()
-}
-
 impl NativeEnqueuer {
     fn new(database_url: String) -> NativeEnqueuer {
         NativeEnqueuer {
@@ -115,9 +103,9 @@ impl NativeEnqueuer {
                         priority,
                         job_class,
                         serialized_params: params,
-                        scheduled_at: time(ruby, at)?,
+                        scheduled_at: at.map(|at| unix_time(ruby, at)).transpose()?,
                         cron_key,
-                        cron_at: time(ruby, cron_at)?,
+                        cron_at: cron_at.map(|at| unix_time(ruby, at)).transpose()?,
                     })
                 },
             )

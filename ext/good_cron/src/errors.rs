@@ -1,6 +1,6 @@
 //! The gem's exception classes that Rust raises.
 
-use magnus::{prelude::*, value::Lazy, ExceptionClass, RModule};
+use magnus::{prelude::*, value::Lazy, Error, ExceptionClass, RModule, Ruby};
 
 pub static GOOD_CRON: Lazy<RModule> = Lazy::new(|ruby| ruby.define_module("GoodCron").unwrap());
 
@@ -10,6 +10,11 @@ pub static ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
         .define_error("Error", ruby.exception_standard_error())
         .unwrap()
 });
+
+/// A `GoodCron::Error` with `message`.
+pub fn error(ruby: &Ruby, message: String) -> Error {
+    Error::new(ruby.get_inner(&ERROR), message)
+}
 
 /// `GoodCron::InvalidSchedule < ArgumentError`: a schedule that does not parse.
 pub static INVALID_SCHEDULE: Lazy<ExceptionClass> = Lazy::new(|ruby| {

@@ -1,6 +1,7 @@
 //! Ruby binding of the good_cron engine: Ruby classes over plain Rust values, the GVL
 //! released around blocking work, and events handed to a Ruby thread. No SQL here.
 
+mod convert;
 mod enqueuer;
 mod errors;
 mod gvl;

@@ -2,7 +2,8 @@
 //! lib/good_cron/poller.rb. Execution threads wait for jobs with the GVL released; a job
 //! crosses as a `NativeJob` that carries its attempt's start and comes back with its result.
 
-use crate::errors::{ERROR, SCHEMA_ERROR};
+use crate::convert::{seconds, unix_time};
+use crate::errors::{error, SCHEMA_ERROR};
 use crate::gvl::without_gvl;
 use good_cron_engine::config::PollerConfig;
 use good_cron_engine::poller::ready::{ReadyQueue, Waited};
@@ -10,10 +11,10 @@ use good_cron_engine::poller::{Poller, PollerHandle, StartError};
 use good_cron_engine::scheduler::Level;
 use good_cron_engine::store::jobs::{Finished, Job, Retry};
 use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Value};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::mem::ManuallyDrop;
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[magnus::wrap(class = "GoodCron::NativePoller", free_immediately, size)]
 struct NativePoller {
@@ -45,21 +46,7 @@ struct NativeJob {
     started_at: chrono::NaiveDateTime,
     started: Instant,
     retry: RefCell<Option<Retry>>,
-    finished: RefCell<bool>,
-}
-
-fn seconds(value: f64) -> Duration {
-    Duration::from_secs_f64(value.clamp(0.0, 1e9))
-}
-
-fn error(ruby: &Ruby, message: String) -> Error {
-    Error::new(ruby.get_inner(&ERROR), message)
-}
-
-fn unix_to_naive(ruby: &Ruby, at: f64) -> Result<chrono::NaiveDateTime, Error> {
-    chrono::DateTime::from_timestamp_micros((at * 1e6).round() as i64)
-        .map(|at| at.naive_utc())
-        .ok_or_else(|| error(ruby, format!("time out of range: {at}")))
+    finished: Cell<bool>,
 }
 
 impl NativeJob {
@@ -91,7 +78,7 @@ impl NativeJob {
     ) -> Result<(), Error> {
         *rb_self.retry.borrow_mut() = Some(Retry {
             serialized_params,
-            scheduled_at: unix_to_naive(ruby, scheduled_at)?,
+            scheduled_at: unix_time(ruby, scheduled_at)?,
             queue_name,
             priority,
         });
@@ -111,9 +98,7 @@ impl NativePoller {
         })?;
         let engine = Engine {
             handle: poller.handle(),
-            ready: (0..poller.pools().len())
-                .filter_map(|i| poller.ready(i).cloned())
-                .collect(),
+            ready: poller.ready_queues().to_vec(),
             poller: Mutex::new(poller),
             logs: Mutex::new(logs),
         };
@@ -160,7 +145,7 @@ impl NativePoller {
                     started_at: chrono::Utc::now().naive_utc(),
                     started: Instant::now(),
                     retry: RefCell::new(None),
-                    finished: RefCell::new(false),
+                    finished: Cell::new(false),
                 }
                 .into_value_with(ruby));
             }

@@ -2,7 +2,8 @@
 //! Configuration arrives as JSON built by the Ruby side; events leave as plain arrays pulled
 //! by a Ruby thread (`next_event`), so no Ruby object is ever touched off a Ruby thread.
 
-use crate::errors::{ERROR, SCHEMA_ERROR};
+use crate::convert::seconds;
+use crate::errors::{error, SCHEMA_ERROR};
 use crate::gvl::without_gvl;
 use good_cron_engine::config::{EntryConfig, SchedulerConfig};
 use good_cron_engine::scheduler::{self, Command, Event, Level, Run, Scheduler};
@@ -36,14 +37,6 @@ impl Drop for NativeScheduler {
             unsafe { ManuallyDrop::drop(&mut self.engine) }
         }
     }
-}
-
-fn seconds(timeout: Option<f64>) -> Option<Duration> {
-    timeout.map(|s| Duration::from_secs_f64(s.clamp(0.0, 1e9)))
-}
-
-fn error(ruby: &Ruby, message: String) -> Error {
-    Error::new(ruby.get_inner(&ERROR), message)
 }
 
 /// Runs `work` on a short-lived connection to the database, without the GVL: for the calls
@@ -144,7 +137,7 @@ impl NativeScheduler {
 
     /// Stops the scheduler, waiting up to `timeout` seconds; true when it has stopped.
     fn stop(&self, timeout: Option<f64>) -> bool {
-        let timeout = seconds(timeout);
+        let timeout = timeout.map(seconds);
         without_gvl(|| {
             self.engine
                 .scheduler
@@ -192,7 +185,7 @@ impl NativeScheduler {
     /// scheduler has stopped and every event was taken. Runs give
     /// `[kind, key, cron_at, lateness, caught_up, *details]`.
     fn next_event(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
-        let timeout = seconds(Some(timeout)).unwrap_or_default();
+        let timeout = seconds(timeout);
         let quiesced = || rb_self.engine.quiesced.load(Ordering::SeqCst);
         let received = without_gvl(|| match rb_self.engine.events.lock() {
             Ok(events) => receive(&events, timeout, quiesced),
