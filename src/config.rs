@@ -172,6 +172,9 @@ pub struct PollerConfig {
     pub listen: bool,
     /// The `state` of the `good_job_processes` row, as JSON.
     pub process_state: String,
+    /// Seconds a connection may take before the database counts as unreachable.
+    #[serde(default)]
+    pub connect_timeout: Option<f64>,
 }
 
 fn all_queues() -> String {

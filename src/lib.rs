@@ -5,4 +5,4 @@ pub mod poller;
 pub mod schedule;
 pub mod scheduler;
 pub mod store;
-mod thread;
+pub mod thread;

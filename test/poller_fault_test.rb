@@ -57,7 +57,7 @@ class PollerFaultTest < Minitest::Test
       assert_equal 0, conn.exec("SELECT count(*) FROM good_jobs WHERE locked_by_id IS NOT NULL").getvalue(0, 0).to_i
     end
     errors = @logger.at(:error)
-    assert_equal 1, errors.count { |line| line.include?("poller lost the database") }, diagnostics
+    assert_equal 1, errors.count { |line| line.include?("poller: database unreachable") }, diagnostics
     assert_equal 1, @logger.at(:info).count { |line| line.include?("poller reconnected") }, diagnostics
     assert @poller.running?
   end

@@ -23,6 +23,8 @@ module GoodCron
     LOG_WAIT = 0.5
     # How long shutdown waits for the engine to release jobs and remove the process row.
     ENGINE_WAIT = 10
+    # Seconds a connection may take before the database counts as unreachable.
+    CONNECT_TIMEOUT = 5
 
     # The job this thread is running (the adapter turns its retry into a reschedule).
     def self.current_job
@@ -37,27 +39,34 @@ module GoodCron
     # pool without a count); +poll_interval+ in seconds (≤ 0: only LISTEN/NOTIFY and known
     # scheduled times wake it); +max_cache+: how many upcoming scheduled times it keeps.
     def initialize(database_url: nil, queues: "*", max_threads: 5, poll_interval: 10, max_cache: 10_000,
-                   listen: true, logger: GoodCron.logger, cron_enabled: false)
+                   listen: true, logger: GoodCron.logger, cron_enabled: false, connect_timeout: CONNECT_TIMEOUT)
       @database_url = database_url || GoodCron.database_url or
         raise ArgumentError, "good_cron needs a database: pass database_url: or set DATABASE_URL"
       @queues = setting(:queues, queues) { |v| v.is_a?(String) && v }
       @max_threads = setting(:max_threads, max_threads) { |v| Integer(v, exception: false)&.then { |n| n if n.positive? } }
       @poll_interval = setting(:poll_interval, poll_interval) { |v| Float(v, exception: false) }
       @max_cache = setting(:max_cache, max_cache) { |v| Integer(v, exception: false)&.then { |n| n unless n.negative? } }
+      @connect_timeout = setting(:connect_timeout, connect_timeout) do |v|
+        v if v.is_a?(Numeric) && v.to_f.finite? && v.positive? && v <= 3600
+      end
       @listen = listen ? true : false
       @cron_enabled = cron_enabled
       @logger = logger
       @mutex = Mutex.new
     end
 
-    # Starts the engine and the threads. Raises SchemaError when GoodJob's tables are
-    # missing; an unreachable database is not an error (the engine retries and logs).
+    # Starts the engine and the threads, within the connect timeout. Raises SchemaError when
+    # GoodJob's tables are missing, DatabaseError for refused credentials or a missing
+    # database, ConfigurationError for a bad URL; an unreachable database is not an error (the
+    # engine logs it at once and retries). At exit, a poller still running is shut down.
     def start
       @mutex.synchronize do
         forget_forked_parent
         return self if @native
 
         ErrorEvents.subscribe
+        at_exit { shutdown(0) } unless @exit_hook
+        @exit_hook = true
         native = NativePoller.start(JSON.generate(native_config))
         @native = native
         @pid = Process.pid
@@ -99,6 +108,11 @@ module GoodCron
       !!(@native && @pid == Process.pid && @native.running?)
     end
 
+    # Why the engine stopped on its own (it kept failing), or nil.
+    def failure
+      @native&.failure
+    end
+
     # Whether +thread+ is one that runs this poller's jobs.
     def job_thread?(thread)
       !!@threads&.include?(thread)
@@ -123,6 +137,7 @@ module GoodCron
         poll_interval: poll_interval,
         max_cache: max_cache,
         listen: @listen,
+        connect_timeout: @connect_timeout.to_f,
         process_state: JSON.generate(process_state),
       }
     end

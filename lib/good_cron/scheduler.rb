@@ -86,6 +86,11 @@ module GoodCron
       !!(@native && @pid == Process.pid && @native.running?)
     end
 
+    # Why the engine stopped on its own (it kept failing), or nil.
+    def failure
+      @native&.failure
+    end
+
     # Each entry with its schedule, next run, last run (from the database) and enabled state
     # (GoodJob's good_job_settings rows and the entry's enabled_by_default).
     def entries

@@ -11,13 +11,16 @@ pub mod ready;
 
 use crate::config::{pools, PollerConfig, Pool, Queues};
 use crate::scheduler::Level;
-use crate::store::jobs::{Dequeue, Finished, Job, LockSession, Released};
+use crate::store::jobs::{
+    Dequeue, Finished, Held, Job, LockSession, NotOwned, Released, Unrunnable,
+};
 use crate::store::StoreError;
-use crate::thread::EngineThread;
+use crate::thread::{EngineThread, StartError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use ready::ReadyQueue;
 use sqlx::postgres::PgListener;
 use std::collections::{BTreeSet, HashMap};
+use std::str::FromStr;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 use tokio::sync::{mpsc as async_mpsc, watch};
@@ -40,11 +43,16 @@ const MAX_BATCH: usize = 500;
 /// GoodJob's process heartbeat (`Process::STALE_INTERVAL`).
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+const MIN_BACKOFF: Duration = Duration::from_millis(500);
+/// How long a connection may take before the database counts as unreachable.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a stop waits for the database to record the last results.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 /// `NOTIFY` payloads carry times in whole milliseconds: a job is looked for this much later,
 /// so that it is due by then.
 const PAYLOAD_PRECISION: chrono::Duration = chrono::Duration::milliseconds(1);
+/// GoodJob's `error_event` for an error nothing handled.
+const ERROR_EVENT_UNHANDLED: i16 = 1;
 
 /// What the host tells the poller.
 enum Command {
@@ -64,25 +72,6 @@ enum Wake {
     Everyone,
 }
 
-/// Why a poller did not start.
-#[derive(Debug)]
-pub enum StartError {
-    /// A setting is wrong (the queues string).
-    Config(String),
-    /// GoodJob's tables are missing.
-    Schema(String),
-    /// No thread or runtime.
-    System(String),
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::Config(m) | StartError::Schema(m) | StartError::System(m) => f.write_str(m),
-        }
-    }
-}
-
 /// A running poller.
 pub struct Poller {
     process_id: Uuid,
@@ -90,6 +79,7 @@ pub struct Poller {
     ready: Vec<Arc<ReadyQueue>>,
     handle: PollerHandle,
     thread: EngineThread,
+    started: Option<mpsc::Receiver<Result<(), StartError>>>,
 }
 
 /// What execution threads tell a running poller; cheap to clone, never blocks on its thread.
@@ -104,18 +94,18 @@ impl PollerHandle {
         let _ = self.commands.send(Command::Finished(Box::new(finished)));
     }
 
-    /// Stops taking jobs and releases those taken but not started, waiting up to `timeout`
-    /// for the database; how many were released (`None`: not known within the timeout).
-    pub fn close(&self, timeout: Duration) -> Option<usize> {
+    /// Stops taking jobs and releases those taken but not started; the reply says how many,
+    /// once the database has them (`None`: the poller has stopped).
+    pub fn close(&self) -> Option<mpsc::Receiver<usize>> {
         let (reply, replied) = mpsc::channel();
         self.commands.send(Command::Close(reply)).ok()?;
-        replied.recv_timeout(timeout).ok()
+        Some(replied)
     }
 }
 
 impl Poller {
-    /// Starts the poller thread and waits for its first connection: missing tables are an
-    /// error here; an unreachable database is not (it keeps retrying and logs it).
+    /// Starts the poller thread, which connects within the connect timeout (see
+    /// `wait_started`).
     pub fn start(
         config: PollerConfig,
         logs: mpsc::Sender<(Level, String)>,
@@ -129,7 +119,7 @@ impl Poller {
             .enable_all()
             .build()
             .map_err(|e| StartError::System(format!("cannot start the poller runtime: {e}")))?;
-        let mut worker = Worker {
+        let worker = Worker {
             pools: pools
                 .iter()
                 .zip(&ready)
@@ -147,8 +137,14 @@ impl Poller {
             poll_interval: config
                 .poll_interval
                 .filter(|s| *s > 0.0)
-                .map(Duration::from_secs_f64),
+                .and_then(|s| Duration::try_from_secs_f64(s).ok()),
+            connect_timeout: config
+                .connect_timeout
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             config,
+            started: Some(started_tx),
+            counts: HashMap::new(),
             logs,
             session: None,
             in_flight: HashMap::new(),
@@ -162,26 +158,48 @@ impl Poller {
             reconnect_at: Instant::now(),
             outage: false,
         };
-        let thread = EngineThread::spawn("good_cron-poller", move |shutdown| {
-            runtime.block_on(worker.run(started_tx, shutdown, commands_rx));
-            // The connections and the runtime go before the thread says it has finished.
-            drop(worker);
-            drop(runtime);
-        })
-        .map_err(StartError::System)?;
-        match started.recv() {
-            Ok(Err(message)) => {
-                thread.join();
-                Err(StartError::Schema(message))
+        let report = {
+            let logs = worker.logs.clone();
+            move |line| {
+                let _ = logs.send((Level::Error, line));
             }
-            _ => Ok(Poller {
-                process_id,
-                pools,
-                ready,
-                handle: PollerHandle { commands },
-                thread,
-            }),
+        };
+        // Dropped in this order: the connections, then the runtime.
+        let engine = (worker, commands_rx, runtime);
+        let thread = EngineThread::spawn(
+            "good_cron-poller",
+            report,
+            engine,
+            |(worker, commands, runtime), shutdown| {
+                runtime.block_on(worker.run(shutdown, commands));
+            },
+        )?;
+        Ok(Poller {
+            process_id,
+            pools,
+            ready,
+            handle: PollerHandle { commands },
+            thread,
+            started: Some(started),
+        })
+    }
+
+    /// Waits up to `timeout` for the first connection's verdict: `Some(Err(…))` when the
+    /// poller cannot run (missing tables, refused credentials; it has stopped), `Some(Ok)` when
+    /// it runs, even without a database yet (it keeps retrying and logs it), `None` while it
+    /// is still connecting (within its connect timeout).
+    pub fn wait_started(&mut self, timeout: Duration) -> Option<Result<(), StartError>> {
+        let started = self.started.as_ref()?;
+        let verdict = match started.recv_timeout(timeout) {
+            Ok(verdict) => verdict,
+            Err(mpsc::RecvTimeoutError::Timeout) => return None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => Ok(()),
+        };
+        self.started = None;
+        if verdict.is_err() {
+            self.thread.stop(None);
         }
+        Some(verdict)
     }
 
     /// The id of this process's `good_job_processes` row, and of `locked_by_id`.
@@ -210,6 +228,11 @@ impl Poller {
 
     pub fn is_running(&mut self) -> bool {
         self.thread.is_running()
+    }
+
+    /// Why the poller stopped on its own, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.thread.failure()
     }
 }
 
@@ -258,11 +281,27 @@ impl PoolState {
     }
 }
 
+/// A lock session just opened.
+struct Opened {
+    session: LockSession,
+    /// Jobs this process held that another process took meanwhile.
+    lost: Vec<Uuid>,
+    /// Jobs locked by this process that it did not know of, given back.
+    orphans: u64,
+    upcoming: Vec<NaiveDateTime>,
+}
+
 struct Worker {
     config: PollerConfig,
+    /// Answered once, by the first run: whether the poller started.
+    started: Option<mpsc::Sender<Result<(), StartError>>>,
     pools: Vec<PoolState>,
     process_id: Uuid,
     poll_interval: Option<Duration>,
+    connect_timeout: Duration,
+    /// The `executions_count` of every job held and not yet written, to tell after an outage
+    /// whether another process began an attempt of it meanwhile.
+    counts: HashMap<Uuid, i32>,
     logs: mpsc::Sender<(Level, String)>,
     session: Option<LockSession>,
     /// Every job handed to a ready queue and not yet reported or given back, with its pool.
@@ -300,10 +339,29 @@ fn parse_notice(payload: &str) -> Wake {
 }
 
 /// A connection listening on `good_job`; `None` while the database is away.
-async fn listener(database_url: &str) -> Option<PgListener> {
-    let mut listener = PgListener::connect(database_url).await.ok()?;
-    listener.listen("good_job").await.ok()?;
-    Some(listener)
+async fn listener(database_url: &str, timeout: Duration) -> Option<PgListener> {
+    let connect = async {
+        let mut listener = PgListener::connect_with(&listen_pool(database_url, timeout)?)
+            .await
+            .ok()?;
+        listener.listen("good_job").await.ok()?;
+        Some(listener)
+    };
+    tokio::time::timeout(timeout, connect).await.ok().flatten()
+}
+
+/// The one-connection pool a `PgListener` reconnects through, giving up after `timeout`
+/// (sqlx's default retries for 30 s).
+fn listen_pool(database_url: &str, timeout: Duration) -> Option<sqlx::PgPool> {
+    let options = sqlx::postgres::PgConnectOptions::from_str(database_url).ok()?;
+    Some(
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(timeout)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_lazy_with(options.application_name("good_cron listener")),
+    )
 }
 
 /// Forwards notifications from `first` (connected before the poller read the database, so
@@ -311,14 +369,15 @@ async fn listener(database_url: &str) -> Option<PgListener> {
 /// has gone.
 async fn listen(
     database_url: String,
+    timeout: Duration,
     first: Option<PgListener>,
     wakes: async_mpsc::UnboundedSender<Wake>,
 ) {
-    let mut backoff = Duration::from_millis(500);
+    let mut backoff = MIN_BACKOFF;
     let mut connected = first;
     loop {
         if let Some(mut listener) = connected.take() {
-            backoff = Duration::from_millis(500);
+            backoff = MIN_BACKOFF;
             loop {
                 let wake = match listener.try_recv().await {
                     Ok(Some(notice)) => parse_notice(notice.payload()),
@@ -336,7 +395,7 @@ async fn listen(
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
-        connected = listener(&database_url).await;
+        connected = listener(&database_url, timeout).await;
         // Notifications sent while it was away are lost: look for work.
         if connected.is_some() && wakes.send(Wake::Everyone).is_err() {
             return;
@@ -356,37 +415,49 @@ impl Worker {
         let _ = self.logs.send((level, message));
     }
 
+    /// Serves until asked to stop. Run again after a panic, it starts over from a new
+    /// connection, keeping what it holds.
     async fn run(
         &mut self,
-        started: mpsc::Sender<Result<(), String>>,
         mut shutdown: watch::Receiver<bool>,
-        mut commands: async_mpsc::UnboundedReceiver<Command>,
+        commands: &mut async_mpsc::UnboundedReceiver<Command>,
     ) {
+        self.session = None;
         // Listening before the first look at the database: a job enqueued in between is
         // either seen by that look or notified.
-        let first = match self.config.listen {
-            true => listener(&self.config.database_url).await,
-            false => None,
-        };
-        match self.connect().await {
-            Err(StoreError::Schema(message)) => {
-                let _ = started.send(Err(message));
+        let (url, timeout, listen) = (
+            self.config.database_url.clone(),
+            self.connect_timeout,
+            self.config.listen,
+        );
+        let (first, connected) = tokio::join!(
+            async {
+                match listen {
+                    true => listener(&url, timeout).await,
+                    false => None,
+                }
+            },
+            self.connect()
+        );
+        let refused = connected.err().and_then(|e| e.start_error());
+        if let Some(started) = self.started.take() {
+            let _ = started.send(refused.clone().map_or(Ok(()), Err));
+            if refused.is_some() {
                 return;
-            }
-            _ => {
-                let _ = started.send(Ok(()));
             }
         }
         let (wakes_tx, mut wakes) = async_mpsc::unbounded_channel();
-        if self.config.listen {
-            let url = self.config.database_url.clone();
-            tokio::spawn(listen(url, first, wakes_tx));
+        if listen {
+            tokio::spawn(self::listen(url, timeout, first, wakes_tx));
         }
         let mut next_poll = self.poll_interval.map(|every| Instant::now() + every);
         let mut next_heartbeat = Instant::now() + HEARTBEAT_EVERY;
         while !*shutdown.borrow() {
-            if self.session.is_none() && Instant::now() >= self.reconnect_at {
-                let _ = self.connect().await;
+            if self.session.is_none()
+                && Instant::now() >= self.reconnect_at
+                && !self.reconnect(&mut shutdown, commands).await
+            {
+                break;
             }
             self.write_results(false).await;
             self.dequeue().await;
@@ -522,78 +593,151 @@ impl Worker {
         }
     }
 
-    /// Connects the lock session, takes back the locks of jobs still in flight (after an
-    /// outage) and learns the upcoming scheduled times.
+    /// Connects the lock session (within the connect timeout), takes back the jobs it still
+    /// holds (after an outage) and learns the upcoming scheduled times.
     async fn connect(&mut self) -> Result<(), StoreError> {
-        let opened = LockSession::open(
-            &self.config.database_url,
-            self.process_id,
-            &self.config.process_state,
-        )
-        .await;
-        let mut session = match opened {
-            Ok(session) => session,
+        let opened = self.open_session().await;
+        self.connected(opened)
+    }
+
+    /// `connect`, answering the host's commands meanwhile; false when asked to stop.
+    async fn reconnect(
+        &mut self,
+        shutdown: &mut watch::Receiver<bool>,
+        commands: &mut async_mpsc::UnboundedReceiver<Command>,
+    ) -> bool {
+        let opening = self.open_session();
+        tokio::pin!(opening);
+        let opened = loop {
+            tokio::select! {
+                opened = &mut opening => break opened,
+                _ = shutdown.changed() => return false,
+                Some(command) = commands.recv() => {
+                    self.accept(command);
+                    // Without a session this only answers `close` calls.
+                    self.write_results(false).await;
+                }
+            }
+        };
+        let _ = self.connected(opened);
+        true
+    }
+
+    /// A new lock session, with the jobs this process holds taken back.
+    fn open_session(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Opened, StoreError>> + use<> {
+        let (url, state, timeout) = (
+            self.config.database_url.clone(),
+            self.config.process_state.clone(),
+            self.connect_timeout,
+        );
+        let (process_id, held, max_cache) = (self.process_id, self.held(), self.config.max_cache);
+        async move {
+            let opening = LockSession::open(&url, process_id, &state);
+            let mut session = tokio::time::timeout(timeout, opening)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(StoreError::Unreachable(format!(
+                        "no connection within {timeout:?}"
+                    )))
+                })?;
+            let (lost, orphans) = session.reown(&held).await?;
+            let upcoming = session.upcoming(max_cache).await?;
+            Ok(Opened {
+                session,
+                lost,
+                orphans,
+                upcoming,
+            })
+        }
+    }
+
+    fn connected(&mut self, opened: Result<Opened, StoreError>) -> Result<(), StoreError> {
+        let opened = match opened {
+            Ok(opened) => opened,
             Err(e) => {
                 self.went_down(&e);
                 return Err(e);
             }
         };
-        let held: Vec<Uuid> = self
-            .in_flight
-            .keys()
-            .copied()
-            .chain(self.finished.iter().map(|f| f.id))
-            .chain(self.released.iter().map(|r| r.id))
-            .collect();
-        let relocked = match session.relock(&held).await {
-            Ok(lost) => {
-                if !lost.is_empty() {
-                    self.log(
-                        Level::Warn,
-                        format!(
-                            "good_cron: {} running job(s) lost their lock during the outage and may run elsewhere too: {}",
-                            lost.len(),
-                            lost.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ")
-                        ),
-                    );
-                }
-                session.upcoming(self.config.max_cache).await
-            }
-            Err(e) => Err(e),
-        };
-        match relocked {
-            Ok(upcoming) => {
-                self.upcoming.extend(upcoming);
-                self.session = Some(session);
-                self.wake(Wake::Everyone);
-                if self.outage {
-                    self.outage = false;
-                    self.log(
-                        Level::Info,
-                        "good_cron: poller reconnected to the database".into(),
-                    );
-                }
-                self.backoff = Duration::ZERO;
-                Ok(())
-            }
-            Err(e) => {
-                self.went_down(&e);
-                Err(e)
-            }
+        self.lost_during_outage(&opened.lost, opened.orphans);
+        self.upcoming.extend(opened.upcoming);
+        self.session = Some(opened.session);
+        self.wake(Wake::Everyone);
+        if self.outage {
+            self.outage = false;
+            self.log(
+                Level::Info,
+                "good_cron: poller reconnected to the database".into(),
+            );
+        }
+        self.backoff = Duration::ZERO;
+        Ok(())
+    }
+
+    /// Every job this process holds and has not written yet: running, finished, released.
+    fn held(&self) -> Vec<Held> {
+        let count = |id: &Uuid| self.counts.get(id).copied().unwrap_or(0);
+        let running = self.in_flight.keys().map(|id| Held {
+            id: *id,
+            executions_count: count(id),
+            attempt: None,
+        });
+        let finished = self.finished.iter().map(|f| Held {
+            id: f.id,
+            executions_count: count(&f.id),
+            attempt: Some(f.attempt),
+        });
+        let released = self.released.iter().map(|r| Held {
+            id: r.id,
+            executions_count: count(&r.id),
+            attempt: None,
+        });
+        running.chain(finished).chain(released).collect()
+    }
+
+    fn lost_during_outage(&self, lost: &[Uuid], orphans: u64) {
+        if !lost.is_empty() {
+            self.log(
+                Level::Warn,
+                format!(
+                    "good_cron: {} job(s) of this process were taken by another process while the database was away; \
+                     their results here will not be written: {}",
+                    lost.len(),
+                    lost.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        if orphans > 0 {
+            self.log(
+                Level::Warn,
+                format!(
+                    "good_cron: gave back {orphans} job(s) locked by this process in a dequeue whose reply was lost"
+                ),
+            );
         }
     }
 
     fn went_down(&mut self, error: &StoreError) {
         self.session = None;
+        self.backoff = (self.backoff * 2).clamp(MIN_BACKOFF, MAX_BACKOFF);
+        self.reconnect_at = Instant::now() + self.backoff;
         if !self.outage {
             self.outage = true;
+            let what = match error.is_unreachable() {
+                true => "database unreachable",
+                false => "a statement failed",
+            };
             self.log(
                 Level::Error,
-                format!("good_cron: poller lost the database ({error}); retrying with backoff"),
+                format!(
+                    "good_cron: poller: {what}: {error}; reconnecting every {} to {} s",
+                    MIN_BACKOFF.as_secs_f64(),
+                    MAX_BACKOFF.as_secs()
+                ),
             );
         }
-        self.backoff = (self.backoff * 2).clamp(Duration::from_millis(500), MAX_BACKOFF);
-        self.reconnect_at = Instant::now() + self.backoff;
     }
 
     /// Writes results and releases once they have lingered long enough to share a statement
@@ -609,19 +753,26 @@ impl Worker {
             return;
         }
         if let Some(session) = self.session.as_mut() {
+            let mut not_owned = Vec::new();
             let mut result = Ok(());
             if !self.finished.is_empty() {
-                result = session.finish(&self.finished).await;
-                if result.is_ok() {
-                    self.finished.clear();
-                }
+                result = session.finish(&self.finished).await.map(|lost| {
+                    not_owned = lost;
+                    let written = std::mem::take(&mut self.finished);
+                    written.iter().for_each(|f| {
+                        self.counts.remove(&f.id);
+                    });
+                });
             }
             if result.is_ok() && !self.released.is_empty() {
-                result = session.release(&self.released).await;
-                if result.is_ok() {
-                    self.released.clear();
-                }
+                result = session.release(&self.released).await.map(|()| {
+                    let written = std::mem::take(&mut self.released);
+                    written.iter().for_each(|r| {
+                        self.counts.remove(&r.id);
+                    });
+                });
             }
+            not_owned.iter().for_each(|lost| self.ran_twice(lost));
             match result {
                 Ok(()) => self.pending_since = None,
                 Err(e) => self.went_down(&e),
@@ -630,6 +781,27 @@ impl Worker {
         for (reply, count) in self.close_replies.drain(..) {
             let _ = reply.send(count);
         }
+    }
+
+    /// A job's result was not written: another process had taken it.
+    fn ran_twice(&self, lost: &NotOwned) {
+        let other = lost
+            .other
+            .map_or("another process".to_string(), |p| format!("process {p}"));
+        let what = if lost.finished {
+            format!("{other} finished it first: its result is kept, this one was not written")
+        } else if lost.other.is_some() {
+            format!("{other} has it now: this result was not written, {other}'s will be")
+        } else {
+            "it was given back meanwhile: this result was not written, and it runs again".into()
+        };
+        self.log(
+            Level::Warn,
+            format!(
+                "good_cron: job {} ran twice, here and in {other} (this process lost the database while running it); {what}",
+                lost.id
+            ),
+        );
     }
 
     /// Fills each pool that wants jobs and may have work.
@@ -644,15 +816,22 @@ impl Worker {
                 continue;
             }
             match session.dequeue(&pool.dequeue, wanted, now()).await {
-                Ok(jobs) => {
-                    pool.may_have_work = jobs.len() == wanted;
-                    let ids: Vec<Uuid> = jobs.iter().map(|job| job.id).collect();
+                Ok(dequeued) => {
+                    let jobs = dequeued.jobs;
+                    pool.may_have_work = jobs.len() + dequeued.unrunnable.len() == wanted;
+                    let held: Vec<(Uuid, i32)> =
+                        jobs.iter().map(|j| (j.id, j.executions_count)).collect();
+                    self.counts.extend(held.iter().copied());
                     match pool.ready.push(jobs) {
                         Ok(()) => {
-                            pool.in_flight += ids.len();
-                            self.in_flight.extend(ids.into_iter().map(|id| (id, index)));
+                            pool.in_flight += held.len();
+                            self.in_flight
+                                .extend(held.iter().map(|(id, _)| (*id, index)));
                         }
                         Err(refused) => refused.iter().for_each(|job| self.release(job.id, false)),
+                    }
+                    for bad in dequeued.unrunnable {
+                        self.unrunnable(bad);
                     }
                 }
                 Err(e) => {
@@ -661,6 +840,27 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// A row that cannot be run ends as GoodJob ends a job whose error nothing handled.
+    fn unrunnable(&mut self, bad: Unrunnable) {
+        self.log(
+            Level::Error,
+            format!("good_cron: job {} cannot be run: {}", bad.id, bad.problem),
+        );
+        let at = now();
+        self.finished.push(Finished {
+            id: bad.id,
+            attempt: Uuid::new_v4(),
+            started_at: at,
+            finished_at: at,
+            duration_seconds: 0.0,
+            error: Some(format!("GoodCron::UnrunnableJob: {}", bad.problem)),
+            error_event: Some(ERROR_EVENT_UNHANDLED),
+            backtrace: None,
+            retry: None,
+        });
+        self.pending_since.get_or_insert_with(Instant::now);
     }
 
     async fn heartbeat(&mut self) {
@@ -688,7 +888,9 @@ impl Worker {
         for id in abandoned {
             self.release(id, true);
         }
-        if self.session.is_none() {
+        // With nothing to write, a database that is away is not waited for.
+        let pending = !self.finished.is_empty() || !self.released.is_empty();
+        if self.session.is_none() && pending {
             let _ = self.connect().await;
         }
         self.write_results(true).await;

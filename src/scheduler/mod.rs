@@ -11,7 +11,7 @@ mod entry;
 
 use crate::config::{Enqueue, SchedulerConfig};
 use crate::store::{Claim, Enqueued, LedgerClaim, Outcome, Store, StoreError};
-use crate::thread::EngineThread;
+use crate::thread::{EngineThread, StartError};
 use chrono::{DateTime, Utc};
 use entry::{naive, Entry};
 use std::cmp::Reverse;
@@ -101,6 +101,8 @@ const HOUSEKEEPING_EVERY: i64 = 600;
 /// How often ledger claims left by dead processes are looked for.
 const STALE_CHECK_EVERY: u64 = 5;
 const DEFAULT_CLAIM_TIMEOUT: f64 = 30.0;
+/// How long the first connection may take before the database counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A running scheduler. Dropping it asks the thread to stop without waiting.
 pub struct Scheduler {
@@ -116,25 +118,29 @@ impl Scheduler {
     pub fn start(
         config: SchedulerConfig,
         events: mpsc::Sender<Event>,
-    ) -> Result<Scheduler, String> {
+    ) -> Result<Scheduler, StartError> {
         let entries = config
             .entries
             .iter()
             .cloned()
             .map(Entry::new)
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StartError::Config)?;
         let quiesced = Arc::new(AtomicBool::new(false));
         let (commands, commands_rx) = async_mpsc::unbounded_channel();
         let (ready_tx, ready) = mpsc::channel();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the scheduler runtime: {e}"))?;
+            .map_err(|e| StartError::System(format!("cannot start the scheduler runtime: {e}")))?;
         let store = {
             let _context = runtime.enter();
-            Store::new(&config.database_url).map_err(|e| format!("database_url: {e}"))?
+            Store::new(&config.database_url).map_err(|e| {
+                e.start_error()
+                    .unwrap_or_else(|| StartError::Config(format!("database_url: {e}")))
+            })?
         };
-        let mut worker = Worker {
+        let worker = Worker {
             by_key: entries
                 .iter()
                 .enumerate()
@@ -164,12 +170,25 @@ impl Scheduler {
             quiesced: quiesced.clone(),
             unrecorded: Vec::new(),
         };
-        let thread = EngineThread::spawn("good_cron-scheduler", move |shutdown| {
-            runtime.block_on(worker.run(ready_tx, shutdown, commands_rx));
-            // The pool and the runtime go before the thread says it has finished.
-            drop(worker);
-            drop(runtime);
-        })?;
+        let report = {
+            let events = worker.events.clone();
+            move |message| {
+                let _ = events.send(Event::Log {
+                    level: Level::Error,
+                    message,
+                });
+            }
+        };
+        // Dropped in this order: the pool, then the runtime.
+        let engine = (worker, Some(ready_tx), commands_rx, runtime);
+        let thread = EngineThread::spawn(
+            "good_cron-scheduler",
+            report,
+            engine,
+            |(worker, ready, commands, runtime), shutdown| {
+                runtime.block_on(worker.run(ready.take(), shutdown, commands));
+            },
+        )?;
         match ready.recv() {
             Ok(Err(message)) => {
                 thread.join();
@@ -204,6 +223,11 @@ impl Scheduler {
 
     pub fn is_running(&mut self) -> bool {
         self.thread.is_running()
+    }
+
+    /// Why the scheduler stopped on its own (it kept panicking), if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.thread.failure()
     }
 }
 
@@ -287,14 +311,16 @@ impl Worker {
 
     /// Serves until asked to stop; whatever is in flight then (a sleep, a claim) is dropped,
     /// so `stop` never waits on the database.
+    /// Run again after a panic (with no `ready` to answer), it starts over keeping its
+    /// entries and what it has to record.
     async fn run(
         &mut self,
-        ready: mpsc::Sender<Result<(), String>>,
+        ready: Option<mpsc::Sender<Result<(), StartError>>>,
         mut shutdown: watch::Receiver<bool>,
-        mut commands: async_mpsc::UnboundedReceiver<Command>,
+        commands: &mut async_mpsc::UnboundedReceiver<Command>,
     ) {
         tokio::select! {
-            _ = self.serve(ready, &mut commands) => {}
+            _ = self.serve(ready, commands) => {}
             _ = shutdown.changed() => {}
         }
         // What the host enqueued before asking to stop is recorded, unless the database is away.
@@ -309,19 +335,26 @@ impl Worker {
 
     async fn serve(
         &mut self,
-        ready: mpsc::Sender<Result<(), String>>,
+        ready: Option<mpsc::Sender<Result<(), StartError>>>,
         commands: &mut async_mpsc::UnboundedReceiver<Command>,
     ) {
         let started = now().timestamp();
-        match self.store.check_schema(!self.ledger_keys.is_empty()).await {
-            Ok(()) => {}
-            Err(StoreError::Schema(message)) => {
-                let _ = ready.send(Err(message));
-                return;
+        let checked = match self.store.probe(CONNECT_TIMEOUT).await {
+            Ok(()) => self.store.check_schema(!self.ledger_keys.is_empty()).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &checked {
+            match (e.start_error(), ready.as_ref()) {
+                (Some(refused), Some(ready)) => {
+                    let _ = ready.send(Err(refused));
+                    return;
+                }
+                _ => self.went_down(started, &e.to_string()),
             }
-            Err(StoreError::Database(e)) => self.went_down(started, &e.to_string()),
         }
-        let _ = ready.send(Ok(()));
+        if let Some(ready) = ready {
+            let _ = ready.send(Ok(()));
+        }
         self.housekeeping().await;
         self.schedule_from(started);
         for entry in self.entries.iter().filter(|e| e.schedule.is_none()) {

@@ -30,9 +30,45 @@ pub struct NewJob {
 #[derive(Clone, Debug)]
 pub struct Job {
     pub id: Uuid,
+    /// A JSON object (rows whose params are not one come back as `Unrunnable`).
     pub serialized_params: String,
-    pub queue_name: Option<String>,
-    pub job_class: Option<String>,
+    /// The row's `executions_count` once this attempt began: after an outage the row is
+    /// still this attempt's only if nobody began another meanwhile.
+    pub executions_count: i32,
+}
+
+/// A locked row that cannot be run, and why (naming the column).
+#[derive(Clone, Debug)]
+pub struct Unrunnable {
+    pub id: Uuid,
+    pub problem: String,
+}
+
+/// A job this process had when it lost the database: running, or with a result or a release
+/// not yet written (`attempt`: the result's execution id).
+#[derive(Clone, Copy, Debug)]
+pub struct Held {
+    pub id: Uuid,
+    pub executions_count: i32,
+    pub attempt: Option<Uuid>,
+}
+
+/// What one dequeue locked.
+#[derive(Debug, Default)]
+pub struct Dequeued {
+    pub jobs: Vec<Job>,
+    pub unrunnable: Vec<Unrunnable>,
+}
+
+/// A result this process did not write because the job was no longer its own: another
+/// process took it while this one was away from the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotOwned {
+    pub id: Uuid,
+    /// The process that has it now, or whose attempt came last.
+    pub other: Option<Uuid>,
+    /// Finished elsewhere (rather than running elsewhere, or gone).
+    pub finished: bool,
 }
 
 /// `retry_on` re-enqueued the job from inside its perform: the same row runs again.
@@ -48,6 +84,9 @@ pub struct Retry {
 #[derive(Clone, Debug)]
 pub struct Finished {
     pub id: Uuid,
+    /// The id of the attempt's `good_job_executions` row, chosen before it is written, so a
+    /// batch written again after a lost reply cannot record it twice.
+    pub attempt: Uuid,
     pub started_at: NaiveDateTime,
     pub finished_at: NaiveDateTime,
     pub duration_seconds: f64,
@@ -159,7 +198,8 @@ fn interrupted_attempt(process: &str) -> String {
 
 /// The dequeue statement of one pool: `$1` how many, `$2` the process id, `$3` now (the
 /// poller's clock, which also decides when a cached scheduled time is due), `$4` the pool's
-/// queue names (unless it takes every queue).
+/// queue names (unless it takes every queue). A row without `scheduled_at` is due (GoodJob 3
+/// read it so; 4.x would leave it forever).
 ///
 /// Jobs go in priority, then scheduled order (GoodJob's `dequeue_query_sort: :scheduled_at`),
 /// the order of GoodJob's index `index_good_jobs_on_priority_scheduled_at_unfinished`, so a
@@ -194,7 +234,7 @@ WITH live AS MATERIALIZED (
     SELECT p.id FROM good_job_processes p WHERE {alive}
 ), candidate AS MATERIALIZED (
     SELECT j.id FROM good_jobs j
-    WHERE j.finished_at IS NULL AND j.scheduled_at <= $3 {filter}
+    WHERE j.finished_at IS NULL AND (j.scheduled_at <= $3 OR j.scheduled_at IS NULL) {filter}
       AND (j.locked_by_id IS NULL
            OR (j.locked_by_id <> $2 AND j.locked_by_id NOT IN (SELECT id FROM live)))
     ORDER BY {candidate_order} j.priority ASC NULLS LAST, j.scheduled_at ASC, j.id ASC
@@ -220,52 +260,84 @@ WITH live AS MATERIALIZED (
     SET locked_by_id = $2, locked_at = now(), lock_type = 2, performed_at = now(), updated_at = now(),
         executions_count = COALESCE(j.executions_count, 0) + 1
     WHERE j.id = ANY(ARRAY(SELECT id FROM locked))
-    RETURNING j.id, j.serialized_params, j.queue_name, j.job_class, j.priority, j.scheduled_at
+    RETURNING j.id, j.serialized_params, j.queue_name, j.priority, j.scheduled_at, j.executions_count
 )
-SELECT id, serialized_params::text, queue_name, job_class FROM claimed
+SELECT id, executions_count,
+       CASE WHEN jsonb_typeof(serialized_params) = 'object' THEN serialized_params::text END,
+       CASE WHEN serialized_params IS NULL THEN 'serialized_params is NULL'
+            WHEN jsonb_typeof(serialized_params) <> 'object'
+            THEN 'serialized_params is a JSON ' || jsonb_typeof(serialized_params) || ', not an object' END
+FROM claimed
 ORDER BY {claimed_order} priority ASC NULLS LAST, scheduled_at ASC, id ASC
 "#
     )
 }
 
 /// Records finished attempts: the job row (a retried job runs again on the same row, woken by
-/// `NOTIFY`), and the attempt's `good_job_executions` row, written whole here. `id = ANY($1)`
-/// gives the planner the primary key even when the tables' statistics are behind a burst.
+/// `NOTIFY`), and the attempt's `good_job_executions` row, written whole here with the id the
+/// attempt chose. Only a job this process still owns (`locked_by_id`, unfinished) is written,
+/// checked under the row's lock; an attempt recorded already (the batch is written again
+/// after its reply was lost) is skipped. Returns the jobs not written for want of ownership,
+/// with the process that has them or ran them last. `id = ANY($1)` gives the planner the
+/// primary key even when the tables' statistics are behind a burst.
 static FINISH_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         r#"
 WITH r AS MATERIALIZED (
     SELECT * FROM unnest($1::uuid[], $2::timestamp[], $3::timestamp[], $4::float8[], $5::text[],
-                         $6::int2[], $7::text[], $8::text[], $9::timestamp[], $10::text[], $11::int[])
+                         $6::int2[], $7::text[], $8::text[], $9::timestamp[], $10::text[], $11::int[],
+                         $13::uuid[])
     AS r(id, started_at, finished_at, duration, error, error_event, backtrace,
-         retry_params, retry_at, retry_queue, retry_priority)
+         retry_params, retry_at, retry_queue, retry_priority, attempt)
+), recorded AS MATERIALIZED (
+    SELECT e.id FROM good_job_executions e WHERE e.id = ANY($13)
+), owned AS MATERIALIZED (
+    SELECT r.*, j.active_job_id, j.job_class, j.queue_name, j.serialized_params,
+           j.scheduled_at, j.created_at
+    FROM r JOIN good_jobs j ON j.id = r.id
+    WHERE j.id = ANY($1) AND j.locked_by_id = $12 AND j.finished_at IS NULL
+      AND r.attempt <> ALL(ARRAY(SELECT id FROM recorded))
+    FOR NO KEY UPDATE OF j
 ), attempts AS (
     INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
         scheduled_at, created_at, updated_at, finished_at, error, error_event, error_backtrace,
         duration, process_id)
-    SELECT gen_random_uuid(), COALESCE(j.active_job_id, j.id), j.job_class, j.queue_name,
-           j.serialized_params, COALESCE(j.scheduled_at, j.created_at), r.started_at, r.finished_at,
-           r.finished_at, r.error, r.error_event,
-           CASE WHEN r.backtrace IS NOT NULL
-                THEN ARRAY(SELECT jsonb_array_elements_text(r.backtrace::jsonb)) END,
-           make_interval(secs => r.duration), $12
-    FROM r JOIN good_jobs j ON j.id = r.id WHERE j.id = ANY($1)
+    SELECT o.attempt, COALESCE(o.active_job_id, o.id), o.job_class, o.queue_name,
+           o.serialized_params, COALESCE(o.scheduled_at, o.created_at), o.started_at, o.finished_at,
+           o.finished_at, o.error, o.error_event,
+           CASE WHEN o.backtrace IS NOT NULL
+                THEN ARRAY(SELECT jsonb_array_elements_text(o.backtrace::jsonb)) END,
+           make_interval(secs => o.duration), $12
+    FROM owned o
+    ON CONFLICT (id) DO NOTHING
 ), jobs AS (
     UPDATE good_jobs j SET
-        performed_at = CASE WHEN r.retry_params IS NULL THEN r.started_at END,
-        finished_at = CASE WHEN r.retry_params IS NULL THEN r.finished_at END,
-        error = r.error, error_event = r.error_event,
-        locked_by_id = NULL, locked_at = NULL, lock_type = NULL, updated_at = r.finished_at,
-        serialized_params = COALESCE(r.retry_params::jsonb, j.serialized_params),
-        scheduled_at = COALESCE(r.retry_at, j.scheduled_at),
-        created_at = CASE WHEN r.retry_params IS NULL THEN j.created_at ELSE r.finished_at END,
-        queue_name = CASE WHEN r.retry_params IS NULL THEN j.queue_name ELSE r.retry_queue END,
-        priority = CASE WHEN r.retry_params IS NULL THEN j.priority ELSE r.retry_priority END
-    FROM r WHERE j.id = r.id AND j.id = ANY($1)
+        performed_at = CASE WHEN o.retry_params IS NULL THEN o.started_at END,
+        finished_at = CASE WHEN o.retry_params IS NULL THEN o.finished_at END,
+        error = o.error, error_event = o.error_event,
+        locked_by_id = NULL, locked_at = NULL, lock_type = NULL, updated_at = o.finished_at,
+        serialized_params = COALESCE(o.retry_params::jsonb, j.serialized_params),
+        scheduled_at = COALESCE(o.retry_at, j.scheduled_at),
+        created_at = CASE WHEN o.retry_params IS NULL THEN j.created_at ELSE o.finished_at END,
+        queue_name = CASE WHEN o.retry_params IS NULL THEN j.queue_name ELSE o.retry_queue END,
+        priority = CASE WHEN o.retry_params IS NULL THEN j.priority ELSE o.retry_priority END
+    FROM owned o WHERE j.id = o.id AND j.id = ANY($1)
+), notified AS (
+    SELECT count(pg_notify('good_job', json_build_object(
+               'queue_name', retry_queue, 'scheduled_at', to_char(retry_at, {TIMESTAMP_JSON}))::text))
+    FROM owned WHERE retry_params IS NOT NULL
+), not_owned AS (
+    SELECT r.id, COALESCE(j.locked_by_id,
+                          (SELECT e.process_id FROM good_job_executions e
+                           WHERE e.active_job_id = COALESCE(j.active_job_id, j.id)
+                             AND e.process_id <> $12
+                           ORDER BY e.created_at DESC LIMIT 1)) AS other,
+           COALESCE(j.finished_at IS NOT NULL, false) AS finished
+    FROM r LEFT JOIN good_jobs j ON j.id = r.id
+    WHERE r.id NOT IN (SELECT id FROM owned) AND r.attempt <> ALL(ARRAY(SELECT id FROM recorded))
 )
-SELECT count(pg_notify('good_job', json_build_object(
-           'queue_name', retry_queue, 'scheduled_at', to_char(retry_at, {TIMESTAMP_JSON}))::text))
-FROM r WHERE retry_params IS NOT NULL
+-- One row at least, so that the notifications are sent.
+SELECT l.id, l.other, l.finished FROM (SELECT count(*) FROM notified) n LEFT JOIN not_owned l ON true
 "#
     )
 });
@@ -299,12 +371,48 @@ static UNLOCK_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-static RELOCK_SQL: LazyLock<String> = LazyLock::new(|| {
+/// After a reconnect: takes back the advisory locks of the jobs this process still has (`$1`,
+/// with the `executions_count` each had when its attempt began, `$2`, and the attempt's id
+/// when its result waits to be written, `$4`) and its ownership of those nobody took meanwhile
+/// (another process's cleanup may have cleared `locked_by_id` while this one looked dead).
+/// A result whose write went through before the reply was lost is left alone. Returns the
+/// others, now another process's, with their advisory locks let go again.
+static REOWN_SQL: LazyLock<String> = LazyLock::new(|| {
+    let key = |id| lock_key("good_jobs", id);
+    let (held_key, lost_key) = (key("h.id"), key("l.id"));
     format!(
-        "SELECT r.id FROM unnest($1::uuid[]) AS r(id) WHERE NOT pg_try_advisory_lock({})",
-        lock_key("good_jobs", "r.id")
+        r#"
+WITH held AS MATERIALIZED (
+    SELECT * FROM unnest($1::uuid[], $2::int[], $4::uuid[]) AS h(id, executions_count, attempt)
+), recorded AS MATERIALIZED (
+    SELECT e.id FROM good_job_executions e WHERE e.id = ANY($4)
+), pending AS MATERIALIZED (
+    SELECT h.* FROM held h WHERE h.attempt IS NULL OR h.attempt <> ALL(ARRAY(SELECT id FROM recorded))
+), locked AS MATERIALIZED (
+    SELECT h.* FROM pending h WHERE pg_try_advisory_lock({held_key})
+), reowned AS MATERIALIZED (
+    UPDATE good_jobs j SET locked_by_id = $3, locked_at = now(), lock_type = 2
+    FROM locked h
+    WHERE j.id = h.id AND j.id = ANY($1) AND j.finished_at IS NULL
+      AND (j.locked_by_id = $3 OR j.locked_by_id IS NULL)
+      AND j.executions_count IS NOT DISTINCT FROM h.executions_count
+    RETURNING j.id
+), lost AS MATERIALIZED (
+    SELECT h.id, h.id IN (SELECT id FROM locked) AS locked FROM pending h
+    WHERE h.id NOT IN (SELECT id FROM reowned)
+)
+SELECT l.id, CASE WHEN l.locked THEN pg_advisory_unlock({lost_key}) END FROM lost l
+"#
     )
 });
+
+/// After a reconnect: jobs locked by this process that it does not know of (a dequeue whose
+/// reply was lost) are given back as never started.
+static ORPHANS_SQL: &str = "
+UPDATE good_jobs j SET locked_by_id = NULL, locked_at = NULL, lock_type = NULL, performed_at = NULL,
+    executions_count = GREATEST(COALESCE(j.executions_count, 1) - 1, 0), updated_at = now()
+WHERE j.locked_by_id = $1 AND j.finished_at IS NULL AND j.id <> ALL($2)
+RETURNING j.id";
 
 static REGISTER_SQL: &str = "
 INSERT INTO good_job_processes (id, created_at, updated_at, state, lock_type)
@@ -399,7 +507,7 @@ impl LockSession {
         dequeue: &Dequeue,
         limit: usize,
         now: NaiveDateTime,
-    ) -> Result<Vec<Job>, StoreError> {
+    ) -> Result<Dequeued, StoreError> {
         let mut query = sqlx::query(&dequeue.sql)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .bind(self.process_id)
@@ -407,28 +515,46 @@ impl LockSession {
         if let Some(queues) = &dequeue.queues {
             query = query.bind(queues);
         }
-        let rows = query.fetch_all(&mut self.conn).await?;
-        Ok(rows
-            .iter()
-            .map(|row| Job {
-                id: row.get(0),
-                serialized_params: row.get(1),
-                queue_name: row.get(2),
-                job_class: row.get(3),
-            })
-            .collect())
+        let mut dequeued = Dequeued::default();
+        for row in query.fetch_all(&mut self.conn).await? {
+            let id: Uuid = row.try_get(0)?;
+            let decoded = (
+                row.try_get::<Option<i32>, _>(1),
+                row.try_get::<Option<String>, _>(2),
+                row.try_get::<Option<String>, _>(3),
+            );
+            match decoded {
+                (Ok(count), Ok(Some(serialized_params)), Ok(None)) => dequeued.jobs.push(Job {
+                    id,
+                    serialized_params,
+                    executions_count: count.unwrap_or(0),
+                }),
+                (_, _, Ok(Some(problem))) => dequeued.unrunnable.push(Unrunnable { id, problem }),
+                (count, params, problem) => dequeued.unrunnable.push(Unrunnable {
+                    id,
+                    problem: [count.err(), params.err(), problem.err()]
+                        .into_iter()
+                        .flatten()
+                        .map(|e| format!("cannot read the row: {e}"))
+                        .next()
+                        .unwrap_or_else(|| "serialized_params cannot be read".into()),
+                }),
+            }
+        }
+        Ok(dequeued)
     }
 
     /// Records finished attempts in one statement, then releases their advisory locks (after
-    /// the commit, so no other worker can lock a job whose result it cannot see yet).
-    pub async fn finish(&mut self, finished: &[Finished]) -> Result<(), StoreError> {
+    /// the commit, so no other worker can lock a job whose result it cannot see yet). Returns
+    /// those not written because another process has the job now.
+    pub async fn finish(&mut self, finished: &[Finished]) -> Result<Vec<NotOwned>, StoreError> {
         macro_rules! column {
             ($value:expr) => {
                 finished.iter().map($value).collect::<Vec<_>>()
             };
         }
         let retry = |f: &Finished| f.retry.clone();
-        sqlx::query(&FINISH_SQL)
+        let rows = sqlx::query(&FINISH_SQL)
             .bind(column!(|f| f.id))
             .bind(column!(|f| f.started_at))
             .bind(column!(|f| f.finished_at))
@@ -441,9 +567,21 @@ impl LockSession {
             .bind(column!(|f| retry(f).map(|r| r.queue_name)))
             .bind(column!(|f| retry(f).and_then(|r| r.priority)))
             .bind(self.process_id)
-            .execute(&mut self.conn)
+            .bind(column!(|f| f.attempt))
+            .fetch_all(&mut self.conn)
             .await?;
-        self.unlock(&column!(|f| f.id)).await
+        let mut not_owned = Vec::new();
+        for row in rows {
+            if let Some(id) = row.try_get(0)? {
+                not_owned.push(NotOwned {
+                    id,
+                    other: row.try_get(1)?,
+                    finished: row.try_get::<Option<bool>, _>(2)?.unwrap_or(false),
+                });
+            }
+        }
+        self.unlock(&column!(|f| f.id)).await?;
+        Ok(not_owned)
     }
 
     /// Gives jobs back unfinished, then releases their advisory locks.
@@ -466,13 +604,27 @@ impl LockSession {
         Ok(())
     }
 
-    /// Takes the advisory locks of `ids` again (after a reconnect); returns those another
-    /// session took meanwhile.
-    pub async fn relock(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
-        Ok(sqlx::query_scalar(&RELOCK_SQL)
-            .bind(ids)
+    /// After a reconnect: takes back the jobs this process still has and gives back those it
+    /// does not know of; returns the ones another process took meanwhile, and how many were
+    /// given back.
+    pub async fn reown(&mut self, held: &[Held]) -> Result<(Vec<Uuid>, u64), StoreError> {
+        let ids: Vec<Uuid> = held.iter().map(|h| h.id).collect();
+        let lost = sqlx::query(&REOWN_SQL)
+            .bind(&ids)
+            .bind(held.iter().map(|h| h.executions_count).collect::<Vec<_>>())
+            .bind(self.process_id)
+            .bind(held.iter().map(|h| h.attempt).collect::<Vec<_>>())
             .fetch_all(&mut self.conn)
-            .await?)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<Vec<Uuid>, _>>()?;
+        let orphans = sqlx::query(ORPHANS_SQL)
+            .bind(self.process_id)
+            .bind(&ids)
+            .execute(&mut self.conn)
+            .await?;
+        Ok((lost, orphans.rows_affected()))
     }
 
     /// Refreshes the process row (writing it again if another process removed it), then

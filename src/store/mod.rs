@@ -1,5 +1,6 @@
 //! All the SQL of the engine, against GoodJob's tables and good_cron's claim ledger.
 
+mod error;
 pub mod jobs;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -60,13 +61,15 @@ pub struct Enqueued {
 pub enum StoreError {
     /// The tables or the unique index GoodJob's migrations create are missing.
     Schema(String),
+    /// No connection within the connect timeout.
+    Unreachable(String),
     Database(sqlx::Error),
 }
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StoreError::Schema(message) => f.write_str(message),
+            StoreError::Schema(message) | StoreError::Unreachable(message) => f.write_str(message),
             StoreError::Database(e) => write!(f, "{e}"),
         }
     }

@@ -1,6 +1,9 @@
 //! The gem's exception classes that Rust raises.
 
-use magnus::{prelude::*, value::Lazy, Error, ExceptionClass, RModule, Ruby};
+use good_cron_engine::thread::StartError;
+use magnus::{
+    kwargs, prelude::*, value::Lazy, Error, Exception, ExceptionClass, RClass, RModule, Ruby,
+};
 
 pub static GOOD_CRON: Lazy<RModule> = Lazy::new(|ruby| ruby.define_module("GoodCron").unwrap());
 
@@ -29,3 +32,36 @@ pub static SCHEMA_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
         .define_error("SchemaError", ruby.get_inner(&ERROR))
         .unwrap()
 });
+
+/// `GoodCron::DatabaseError < GoodCron::Error`: the database refused the credentials, or does
+/// not exist (an unreachable database is not an error: the engines retry).
+pub static DATABASE_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
+    ruby.get_inner(&GOOD_CRON)
+        .define_error("DatabaseError", ruby.get_inner(&ERROR))
+        .unwrap()
+});
+
+/// `GoodCron::ConfigurationError` (declared in lib/good_cron/errors.rb) for one problem.
+fn configuration_error(ruby: &Ruby, message: String) -> Error {
+    let built = ruby
+        .get_inner(&GOOD_CRON)
+        .const_get::<_, RClass>("ConfigurationError")
+        .and_then(|class| {
+            class.new_instance((vec![message.clone()], kwargs!("subject" => "the settings")))
+        })
+        .and_then(Exception::try_convert);
+    match built {
+        Ok(exception) => exception.into(),
+        Err(_) => error(ruby, message),
+    }
+}
+
+/// The Ruby error for an engine that did not start.
+pub fn start_error(ruby: &Ruby, error: StartError) -> Error {
+    match error {
+        StartError::Config(message) => configuration_error(ruby, message),
+        StartError::Schema(message) => Error::new(ruby.get_inner(&SCHEMA_ERROR), message),
+        StartError::Database(message) => Error::new(ruby.get_inner(&DATABASE_ERROR), message),
+        StartError::System(message) => self::error(ruby, message),
+    }
+}

@@ -17,6 +17,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
         &errors::ERROR,
         &errors::INVALID_SCHEDULE,
         &errors::SCHEMA_ERROR,
+        &errors::DATABASE_ERROR,
     ] {
         Lazy::force(class, ruby);
     }

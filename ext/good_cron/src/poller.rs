@@ -3,11 +3,11 @@
 //! crosses as a `NativeJob` that carries its attempt's start and comes back with its result.
 
 use crate::convert::{seconds, unix_time};
-use crate::errors::{error, SCHEMA_ERROR};
-use crate::gvl::without_gvl;
+use crate::errors::{error, start_error};
+use crate::gvl::{wait_without_gvl, without_gvl};
 use good_cron_engine::config::PollerConfig;
 use good_cron_engine::poller::ready::{ReadyQueue, Waited};
-use good_cron_engine::poller::{Poller, PollerHandle, StartError};
+use good_cron_engine::poller::{Poller, PollerHandle};
 use good_cron_engine::scheduler::Level;
 use good_cron_engine::store::jobs::{Finished, Job, Retry};
 use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Value};
@@ -58,14 +58,6 @@ impl NativeJob {
         &self.job.serialized_params
     }
 
-    fn queue_name(&self) -> Option<String> {
-        self.job.queue_name.clone()
-    }
-
-    fn job_class(&self) -> Option<String> {
-        self.job.job_class.clone()
-    }
-
     /// ActiveJob re-enqueued this job from inside its perform (`retry_on`): the same row runs
     /// again at `scheduled_at` (Unix seconds) with these params, as GoodJob does.
     fn retry_with(
@@ -91,11 +83,11 @@ impl NativePoller {
         let config: PollerConfig = serde_json::from_str(&config_json)
             .map_err(|e| error(ruby, format!("bad poller configuration: {e}")))?;
         let (logs_tx, logs) = mpsc::channel();
-        let poller = without_gvl(|| Poller::start(config, logs_tx)).map_err(|e| match e {
-            StartError::Schema(message) => Error::new(ruby.get_inner(&SCHEMA_ERROR), message),
-            StartError::Config(message) => Error::new(ruby.exception_arg_error(), message),
-            StartError::System(message) => error(ruby, message),
-        })?;
+        let mut poller = Poller::start(config, logs_tx).map_err(|e| start_error(ruby, e))?;
+        // A signal while connecting is handled at once (the poller goes on connecting).
+        if let Some(Err(e)) = wait_without_gvl(ruby, None, |slice| poller.wait_started(slice))? {
+            return Err(start_error(ruby, e));
+        }
         let engine = Engine {
             handle: poller.handle(),
             ready: poller.ready_queues().to_vec(),
@@ -176,6 +168,7 @@ impl NativePoller {
         }
         rb_self.engine.handle.finish(Finished {
             id: job.job.id,
+            attempt: uuid::Uuid::new_v4(),
             started_at: job.started_at,
             finished_at: chrono::Utc::now().naive_utc(),
             duration_seconds: job.started.elapsed().as_secs_f64(),
@@ -189,18 +182,34 @@ impl NativePoller {
 
     /// Stops taking jobs and releases those no thread took, waiting up to `timeout`
     /// seconds; how many were released (`nil` if the poller did not answer in time).
-    fn close(&self, timeout: f64) -> Option<usize> {
-        without_gvl(|| self.engine.handle.close(seconds(timeout)))
+    fn close(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Option<usize>, Error> {
+        let Some(replied) = rb_self.engine.handle.close() else {
+            return Ok(None);
+        };
+        wait_without_gvl(ruby, Some(seconds(timeout)), |slice| {
+            replied.recv_timeout(slice).ok()
+        })
     }
 
     /// Stops the poller (jobs not finished are released), waiting up to `timeout` seconds;
     /// true once stopped.
-    fn stop(&self, timeout: f64) -> bool {
-        without_gvl(|| self.poller(|p| p.stop(Some(seconds(timeout))))).unwrap_or(true)
+    fn stop(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<bool, Error> {
+        let stopped = wait_without_gvl(ruby, Some(seconds(timeout)), |slice| {
+            rb_self
+                .poller(|p| p.stop(Some(slice)))
+                .unwrap_or(true)
+                .then_some(())
+        })?;
+        Ok(stopped.is_some())
     }
 
     fn is_running(&self) -> bool {
         self.poller(Poller::is_running).unwrap_or(false)
+    }
+
+    /// Why the engine stopped on its own (it kept panicking), or `nil`.
+    fn failure(&self) -> Option<String> {
+        self.poller(|p| p.failure()).flatten()
     }
 
     /// The next log line, `[level, message]`, waiting up to `timeout` seconds; `nil` when
@@ -235,6 +244,7 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     class.define_method("close", method!(NativePoller::close, 1))?;
     class.define_method("stop", method!(NativePoller::stop, 1))?;
     class.define_method("running?", method!(NativePoller::is_running, 0))?;
+    class.define_method("failure", method!(NativePoller::failure, 0))?;
     class.define_method("next_log", method!(NativePoller::next_log, 1))?;
 
     let job = module.define_class("NativeJob", ruby.class_object())?;
@@ -243,8 +253,6 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
         "serialized_params",
         method!(NativeJob::serialized_params, 0),
     )?;
-    job.define_method("queue_name", method!(NativeJob::queue_name, 0))?;
-    job.define_method("job_class", method!(NativeJob::job_class, 0))?;
     job.define_method("retry_with", method!(NativeJob::retry_with, 4))?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! by a Ruby thread (`next_event`), so no Ruby object is ever touched off a Ruby thread.
 
 use crate::convert::seconds;
-use crate::errors::{error, SCHEMA_ERROR};
+use crate::errors::{error, start_error};
 use crate::gvl::without_gvl;
 use good_cron_engine::config::{EntryConfig, SchedulerConfig};
 use good_cron_engine::scheduler::{self, Command, Event, Level, Run, Scheduler};
@@ -122,8 +122,8 @@ impl NativeScheduler {
         let config: SchedulerConfig = serde_json::from_str(&config_json)
             .map_err(|e| error(ruby, format!("bad scheduler configuration: {e}")))?;
         let (sender, events) = mpsc::channel();
-        let scheduler = without_gvl(|| Scheduler::start(config, sender))
-            .map_err(|message| Error::new(ruby.get_inner(&SCHEMA_ERROR), message))?;
+        let scheduler =
+            without_gvl(|| Scheduler::start(config, sender)).map_err(|e| start_error(ruby, e))?;
         let engine = Engine {
             quiesced: scheduler.quiesced_flag(),
             scheduler: Mutex::new(scheduler),
@@ -153,6 +153,11 @@ impl NativeScheduler {
             .lock()
             .map(|mut s| s.is_running())
             .unwrap_or(false)
+    }
+
+    /// Why the engine stopped on its own (it kept panicking), or `nil`.
+    fn failure(&self) -> Option<String> {
+        self.engine.scheduler.lock().ok().and_then(|s| s.failure())
     }
 
     fn send(&self, command: Command) {
@@ -288,6 +293,7 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     class.define_singleton_method("enqueue_now", function!(NativeScheduler::enqueue_now, 2))?;
     class.define_method("stop", method!(NativeScheduler::stop, 1))?;
     class.define_method("running?", method!(NativeScheduler::is_running, 0))?;
+    class.define_method("failure", method!(NativeScheduler::failure, 0))?;
     class.define_method("next_event", method!(NativeScheduler::next_event, 1))?;
     class.define_method("enqueued", method!(NativeScheduler::enqueued, 4))?;
     class.define_method("schedule_next", method!(NativeScheduler::schedule_next, 2))?;

@@ -1,0 +1,86 @@
+//! What a failed statement or connection means: worth retrying (the database is away or busy),
+//! or a problem no retry fixes (a bad URL, bad credentials, a missing database or table).
+
+use super::{Store, StoreError};
+use crate::thread::StartError;
+use sqlx::postgres::PgConnection;
+use sqlx::Connection;
+use std::time::Duration;
+
+/// SQLSTATEs of the errors a retry cannot fix: bad credentials (28000, 28P01) and a database
+/// that does not exist (3D000).
+const CREDENTIALS: [&str; 2] = ["28000", "28P01"];
+const NO_DATABASE: &str = "3D000";
+
+impl StoreError {
+    /// The error a start reports for this failure; `None` when it is worth retrying (the
+    /// engine logs it and keeps trying).
+    pub fn start_error(&self) -> Option<StartError> {
+        let database = match self {
+            StoreError::Schema(message) => return Some(StartError::Schema(message.clone())),
+            StoreError::Unreachable(_) => return None,
+            StoreError::Database(sqlx::Error::Configuration(e)) => {
+                return Some(StartError::Config(format!(
+                    "database_url is not valid: {e}"
+                )))
+            }
+            StoreError::Database(sqlx::Error::Database(e)) => e,
+            StoreError::Database(_) => return None,
+        };
+        let code = database.code();
+        let code = code.as_deref().unwrap_or_default();
+        if CREDENTIALS.contains(&code) {
+            Some(StartError::Database(format!(
+                "the database refused the credentials: {}",
+                database.message()
+            )))
+        } else if code == NO_DATABASE {
+            Some(StartError::Database(format!(
+                "the database does not exist: {}",
+                database.message()
+            )))
+        } else {
+            None
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether the database could not be reached (rather than refusing a statement).
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            StoreError::Unreachable(_) => true,
+            StoreError::Database(sqlx::Error::Database(e)) => {
+                // Class 08: connection exceptions; 57P0x: the server is shutting down or
+                // starting; 53300: too many connections.
+                let code = e.code();
+                let code = code.as_deref().unwrap_or_default();
+                code.starts_with("08") || code.starts_with("57P0") || code == "53300"
+            }
+            StoreError::Database(
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Store {
+    /// Opens and closes one connection within `timeout`, for the error a pool would hide (it
+    /// only says that it timed out).
+    pub async fn probe(&self, timeout: Duration) -> Result<(), StoreError> {
+        let options = self.pool.connect_options();
+        let connect = PgConnection::connect_with(&options);
+        match tokio::time::timeout(timeout, connect).await {
+            Ok(connection) => Ok(connection?.close().await?),
+            Err(_) => Err(StoreError::Unreachable(format!(
+                "no connection within {timeout:?}"
+            ))),
+        }
+    }
+}
