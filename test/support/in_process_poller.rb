@@ -5,6 +5,7 @@ require "active_support/core_ext/module/introspection"
 require "logger"
 require_relative "good_job_rows"
 require_relative "job_journal"
+require_relative "private_postgres"
 require_relative "test_logger"
 require_relative "waiting"
 
@@ -25,6 +26,25 @@ module InProcessPoller
     end
   end
 
+  # For tests that restart the database under pollers: #database is a PrivatePostgres of the
+  # test's own (@postgres), made before InProcessPoller's setup and destroyed after its teardown.
+  # Include it after InProcessPoller.
+  module OnPrivatePostgres
+    attr_reader :database
+
+    def setup
+      @postgres = PrivatePostgres.new
+      @database = TestDatabase::Database.new("postgres", url: @postgres.url)
+      super
+    end
+
+    def teardown
+      super
+    ensure
+      @postgres&.destroy
+    end
+  end
+
   def setup
     database.truncate
     self.class::JOURNAL.reset
@@ -42,7 +62,7 @@ module InProcessPoller
   end
 
   def poller(**options)
-    GoodCron::Poller.new(database_url: database.url, logger: @logger, **options).tap { |poller| @pollers << poller }
+    GoodCron::Poller.new(**{ database_url: database.url, logger: @logger }.merge(options)).tap { |poller| @pollers << poller }
   end
 
   def started_poller(**options)

@@ -30,8 +30,13 @@ class PrivatePostgres
     PG.connect(url) { |conn| conn.exec(File.read(File.expand_path("../../lib/good_cron/schema.sql", __dir__))) }
   end
 
-  def url
-    "postgres://postgres@127.0.0.1:#{@port}/postgres"
+  def url(user: "postgres")
+    "postgres://#{user}@127.0.0.1:#{@port}/postgres"
+  end
+
+  # Every session is cut, as a crash or a failover would; the server is back when it returns.
+  def restart
+    run("#{BIN}/pg_ctl", "-D", data, "-l", @log_path, "-m", "fast", "-w", "-t", "60", "restart")
   end
 
   def start
