@@ -2,6 +2,7 @@
 
 require_relative "test_helper"
 require_relative "support/in_process_poller"
+require_relative "support/private_postgres"
 
 # The database restarts while poller P runs job X; poller Q connects first and takes X (P's
 # process looks dead: its advisory lock went with its session), runs and finishes it. When P
@@ -11,7 +12,7 @@ class PollerRestartTest < Minitest::Test
   include Waiting
   include GoodJobRows
   include InProcessPoller
-  include InProcessPoller::OnPrivatePostgres
+  include PrivatePostgres::TestServer
 
   JOURNAL = JobJournal.new
   # The role P connects as: the test keeps P out after the restart (NOLOGIN) until Q is done.

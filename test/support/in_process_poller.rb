@@ -5,7 +5,6 @@ require "active_support/core_ext/module/introspection"
 require "logger"
 require_relative "good_job_rows"
 require_relative "job_journal"
-require_relative "private_postgres"
 require_relative "test_logger"
 require_relative "waiting"
 
@@ -23,25 +22,6 @@ module InProcessPoller
       journal.wait_at_gate(name)
       journal.record(name: name, job_id: job_id, args: [name], kwargs: {}, queue: queue_name,
                      priority: priority, executions: executions)
-    end
-  end
-
-  # For tests that restart the database under pollers: #database is a PrivatePostgres of the
-  # test's own (@postgres), made before InProcessPoller's setup and destroyed after its teardown.
-  # Include it after InProcessPoller.
-  module OnPrivatePostgres
-    attr_reader :database
-
-    def setup
-      @postgres = PrivatePostgres.new
-      @database = TestDatabase::Database.new("postgres", url: @postgres.url)
-      super
-    end
-
-    def teardown
-      super
-    ensure
-      @postgres&.destroy
     end
   end
 

@@ -8,6 +8,25 @@ require "pg"
 # A PostgreSQL server of a test's own, for tests that stop and restart the database under
 # running schedulers. As root, PostgreSQL's tools run as the postgres user.
 class PrivatePostgres
+  # Mixed into a test after the modules whose setup uses #database (InProcessPoller,
+  # PollerApp::Fixture): #database is a server of the test's own (@postgres), made before their
+  # setup and destroyed after their teardown, so the test can restart it.
+  module TestServer
+    attr_reader :database
+
+    def setup
+      @postgres = PrivatePostgres.new
+      @database = TestDatabase::Database.new("postgres", url: @postgres.url)
+      super
+    end
+
+    def teardown
+      super
+    ensure
+      @postgres&.destroy
+    end
+  end
+
   BIN = Dir["/usr/lib/postgresql/*/bin"].max_by { |dir| dir[%r{/(\d+)/bin\z}, 1].to_i }
 
   attr_reader :port, :log_path
