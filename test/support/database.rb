@@ -24,9 +24,10 @@ module TestDatabase
   class Database
     attr_reader :name, :url
 
-    def initialize(name)
+    # +url+: where it is (default: database +name+ on DATABASE_URL's server).
+    def initialize(name, url: TestDatabase.url_for(name))
       @name = name
-      @url = TestDatabase.url_for(name)
+      @url = url
     end
 
     # A new connection; the caller closes it (or use #with_connection).

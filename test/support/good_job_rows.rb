@@ -8,6 +8,19 @@ module GoodJobRows
   # GoodJob's advisory lock key expression for a string key ($1), e.g. 'good_jobs-<uuid>'.
   LOCK_KEY = "('x' || substr(md5($1::text), 1, 16))::bit(64)::bigint"
 
+  # Inserts +job+ (an ActiveJob instance) as GoodJob's adapter writes it (id = active_job_id =
+  # job_id, serialized_params = job.serialize, scheduled_at = created_at = now), with +columns+
+  # put in instead (nil: NULL; serialized_params as JSON text). Returns the id.
+  def insert_job_row(conn, job, **columns)
+    now = Time.now.utc.strftime("%F %T.%6N")
+    values = { id: job.job_id, active_job_id: job.job_id, job_class: job.class.name, queue_name: job.queue_name,
+               priority: job.priority || 0, serialized_params: JSON.generate(job.serialize), scheduled_at: now,
+               created_at: now, updated_at: now }.merge(columns)
+    placeholders = Array.new(values.size) { |i| "$#{i + 1}" }.join(", ")
+    conn.exec_params("INSERT INTO good_jobs (#{values.keys.join(", ")}) VALUES (#{placeholders})", values.values)
+    values[:id]
+  end
+
   def job_id_of(job)
     job.respond_to?(:job_id) ? job.job_id : job
   end

@@ -42,7 +42,7 @@ module InProcessPoller
   end
 
   def poller(**options)
-    GoodCron::Poller.new(database_url: database.url, logger: @logger, **options).tap { |poller| @pollers << poller }
+    GoodCron::Poller.new(**{ database_url: database.url, logger: @logger }.merge(options)).tap { |poller| @pollers << poller }
   end
 
   def started_poller(**options)

@@ -32,10 +32,12 @@ class JobJournal
     end
   end
 
+  # Records a start of +name+; returns which start of that name it is (1 for the first).
   def start(name)
     @lock.synchronize do
       @started << name
       @changed.broadcast
+      @started.count(name)
     end
   end
 

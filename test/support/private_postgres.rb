@@ -8,6 +8,25 @@ require "pg"
 # A PostgreSQL server of a test's own, for tests that stop and restart the database under
 # running schedulers. As root, PostgreSQL's tools run as the postgres user.
 class PrivatePostgres
+  # Mixed into a test after the modules whose setup uses #database (InProcessPoller,
+  # PollerApp::Fixture): #database is a server of the test's own (@postgres), made before their
+  # setup and destroyed after their teardown, so the test can restart it.
+  module TestServer
+    attr_reader :database
+
+    def setup
+      @postgres = PrivatePostgres.new
+      @database = TestDatabase::Database.new("postgres", url: @postgres.url)
+      super
+    end
+
+    def teardown
+      super
+    ensure
+      @postgres&.destroy
+    end
+  end
+
   BIN = Dir["/usr/lib/postgresql/*/bin"].max_by { |dir| dir[%r{/(\d+)/bin\z}, 1].to_i }
 
   attr_reader :port, :log_path
@@ -30,8 +49,13 @@ class PrivatePostgres
     PG.connect(url) { |conn| conn.exec(File.read(File.expand_path("../../lib/good_cron/schema.sql", __dir__))) }
   end
 
-  def url
-    "postgres://postgres@127.0.0.1:#{@port}/postgres"
+  def url(user: "postgres")
+    "postgres://#{user}@127.0.0.1:#{@port}/postgres"
+  end
+
+  # Every session is cut, as a crash or a failover would; the server is back when it returns.
+  def restart
+    run("#{BIN}/pg_ctl", "-D", data, "-l", @log_path, "-m", "fast", "-w", "-t", "60", "restart")
   end
 
   def start
