@@ -4,6 +4,7 @@ require_relative "test_helper"
 require_relative "support/waiting"
 require_relative "support/good_job_rows"
 require_relative "support/poller_app"
+require_relative "support/free_port"
 
 # SIGTERM to `good_cron start` (the fixture Rails app on good_cron's adapter): within the
 # shutdown timeout the running jobs finish and the process exits 0, leaving the jobs it had not
@@ -98,6 +99,45 @@ class PollerShutdownTest < Minitest::Test
       assert_match(/Interrupt/, interrupted["error"].to_s)
       assert_equal first_process.first, interrupted["process_id"], "the interrupted attempt names the process that ran it"
     end
+  end
+
+  # A second signal while running jobs are given time to finish: the process exits at once.
+  def test_a_second_signal_exits_at_once
+    database.with_connection { |conn| PollerApp.insert_record_jobs(conn, %w[long], sleep: 60) }
+    worker = @app.start("--shutdown-timeout", "-1", "--poll-interval", "1")
+    assert worker.wait_started, worker.output
+    assert wait_for(30) { performing(worker).size == 1 }, "the job runs\n#{worker.output}"
+
+    worker.signal(:INT)
+    assert worker.wait_for_line(/SIGINT received, shutting down \(running jobs may take as long as they need\)/, 10),
+           worker.output
+    refute worker.wait(1), "the first signal waits for the running job"
+    worker.signal(:INT)
+    status = worker.wait(5)
+    assert status, "the second signal ends the process\n#{worker.output}"
+    assert_equal 130, status.exitstatus, worker.output
+  end
+
+  # The database good_cron start is given cannot be reached: the terminal says so at once, and
+  # one SIGINT ends the process promptly.
+  def test_an_unreachable_database_is_on_the_terminal_and_one_sigint_stops_it
+    worker = @app.start("--database-url", "postgres://postgres@127.0.0.1:#{FreePort.pick}/postgres")
+    assert worker.wait_started, worker.output
+    assert worker.wait_for_line(/ERROR good_cron: poller: database unreachable: .*refused/i, 15), worker.output
+
+    worker.signal(:INT)
+    status = worker.wait(10)
+    assert status, "one SIGINT ends it\n#{worker.output}"
+    assert status.success?, worker.output
+    assert_includes worker.stdout, "good_cron stopped"
+  end
+
+  def test_an_invalid_database_url_exits_1_naming_it
+    worker = @app.start("--database-url", "postgres://postgres@127.0.0.1:notaport/postgres")
+    status = worker.wait(60)
+    assert_equal 1, status&.exitstatus, worker.output
+    assert_match(/database_url is not valid/, worker.stderr)
+    refute_includes worker.stdout, "good_cron started"
   end
 
   private

@@ -165,7 +165,7 @@ module GoodCron
       settings = GoodCron::RailsConfig.new(config.respond_to?(:good_job) ? config.good_job : {}, @env, options)
       GoodCron::Launcher.new(settings, database_url: options[:database_url] || rails_database_url,
                                        logger: ::Rails.logger || GoodCron.logger, out: @out).run
-    rescue GoodCron::ConfigurationError, GoodCron::SchemaError, ArgumentError => e
+    rescue GoodCron::ConfigurationError, GoodCron::SchemaError, GoodCron::DatabaseError, ArgumentError => e
       raise Failure, e.message.delete_prefix("good_cron: ")
     end
 

@@ -12,4 +12,8 @@ module GoodCron
             problems.map { |problem| "  - #{problem}" }.join("\n"))
     end
   end
+
+  # A good_jobs row the poller cannot run (its serialized_params are not a job); the job ends
+  # with this error, as GoodJob ends one whose error nothing handled.
+  class UnrunnableJob < Error; end
 end

@@ -21,11 +21,12 @@ module GoodCron
       def initialize(app_logger, out)
         super(out, level: app_logger.level, formatter: FORMAT)
         @app_logger = app_logger
+        @out = out
       end
 
       def add(severity, message = nil, progname = nil, &block)
         @app_logger.add(severity, message, progname, &block)
-        super
+        super.tap { @out.flush }
       end
     end
 

@@ -172,7 +172,7 @@ module GoodCron
       errors = ErrorEvents.track
       Thread.current[:good_cron_job] = job
       begin
-        data = JSON.parse(job.serialized_params)
+        data = params(job)
         data["provider_job_id"] = job.id
         value = ActiveJob::Base.execute(data)
         error = value.is_a?(Exception) ? value : errors[:retried] || errors[:discarded]
@@ -185,6 +185,13 @@ module GoodCron
         ErrorEvents.untrack
       end
       report(native, job, error, event)
+    end
+
+    # The job's serialized_params (a JSON object: the engine ends rows that are not one).
+    def params(job)
+      JSON.parse(job.serialized_params)
+    rescue JSON::ParserError => e
+      raise UnrunnableJob, "serialized_params cannot be read: #{e.message}"
     end
 
     def report(native, job, error, event)
