@@ -206,8 +206,12 @@ mod tests {
             first,
             "good_cron: the test thread panicked: bad row; restarting it in 20ms"
         );
-        assert!(thread.stop(Some(Duration::from_secs(10))));
+        let until = Instant::now() + Duration::from_secs(10);
+        while runs.load(Ordering::SeqCst) < 2 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         assert_eq!(runs.load(Ordering::SeqCst), 2, "ran again after the panic");
+        assert!(thread.stop(Some(Duration::from_secs(10))));
         assert_eq!(thread.failure(), None, "the second run ended normally");
     }
 

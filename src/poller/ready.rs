@@ -132,8 +132,7 @@ mod tests {
         Job {
             id: Uuid::new_v4(),
             serialized_params: "{}".into(),
-            queue_name: None,
-            job_class: None,
+            executions_count: 1,
         }
     }
 

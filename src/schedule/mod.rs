@@ -43,6 +43,11 @@ pub struct Schedule {
     zone: Zone,
 }
 
+/// The longest schedule read, in characters: far beyond any real one (a cron line listing
+/// every second, minute and hour is under 400), and short enough that a parse takes well
+/// under a millisecond, holding the GVL.
+pub const MAX_LENGTH: usize = 1000;
+
 const ALIASES: [(&str, &str); 8] = [
     ("@yearly", "0 0 1 1 *"),
     ("@annually", "0 0 1 1 *"),
@@ -55,8 +60,23 @@ const ALIASES: [(&str, &str); 8] = [
 ];
 
 impl Schedule {
-    /// Parses `input`; without a zone suffix it is evaluated in the process zone (`TZ`).
+    /// Parses `input` (at most `MAX_LENGTH` characters); without a zone suffix it is evaluated
+    /// in the process zone (`TZ`).
     pub fn parse(input: &str) -> Result<Schedule, ParseError> {
+        let length = input.chars().count();
+        if length > MAX_LENGTH {
+            return Err(ParseError {
+                input: input.chars().take(40).chain("…".chars()).collect(),
+                reason: format!(
+                    "it is {length} characters long; a schedule has at most {MAX_LENGTH}"
+                ),
+            });
+        }
+        Self::parse_any_length(input)
+    }
+
+    /// `parse` without the length limit: the parsers' cost is linear in the input.
+    fn parse_any_length(input: &str) -> Result<Schedule, ParseError> {
         let error = |reason: String| ParseError {
             input: input.to_owned(),
             reason,

@@ -696,8 +696,9 @@ fn sorted(mut values: Vec<Scalar>) -> Result<Vec<Scalar>, String> {
 }
 
 /// A slot's `_data0` or `_data1`: nil, one value, or an Array.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 enum Data {
+    #[default]
     Nil,
     One(Scalar),
     Many(Vec<Scalar>),
@@ -714,6 +715,14 @@ impl Data {
 
     fn is_star(&self) -> bool {
         matches!(self, Data::One(Scalar::Str(s)) if s == "*")
+    }
+
+    fn into_array(self) -> Vec<Scalar> {
+        match self {
+            Data::Nil => Vec::new(),
+            Data::One(value) => vec![value],
+            Data::Many(values) => values,
+        }
     }
 
     /// Ruby `Array(x)`.
@@ -819,7 +828,9 @@ impl Slot {
         Ok(())
     }
 
-    fn conflate(&self, index: usize, other: &Slot) -> Result<Data, String> {
+    /// The merged `index` data (taken from `self` when it is a concatenation, so that merging
+    /// many slots stays linear).
+    fn conflate(&mut self, index: usize, other: &Slot) -> Result<Data, String> {
         let (a, b) = if index == 0 {
             (&self.d0, &other.d0)
         } else {
@@ -866,8 +877,21 @@ impl Slot {
         if a.is_star() && b.is_star() {
             return Ok(Data::Many(vec![Scalar::str("*")]));
         }
-        let unstar = |d: &Data| if d.is_star() { Vec::new() } else { d.array() };
-        Ok(Data::Many([unstar(a), unstar(b)].concat()))
+        let a_star = a.is_star();
+        let taken = std::mem::take(if index == 0 {
+            &mut self.d0
+        } else {
+            &mut self.d1
+        });
+        let mut merged = if a_star {
+            Vec::new()
+        } else {
+            taken.into_array()
+        };
+        if !b.is_star() {
+            merged.extend(b.array());
+        }
+        Ok(Data::Many(merged))
     }
 
     fn hour_range(&self) -> Result<Option<(i64, i64)>, String> {
@@ -1172,14 +1196,25 @@ fn determine_hms(mut hms: Vec<Slot>) -> Result<Vec<HoursMinutes>, String> {
     if hms.is_empty() {
         return Ok(vec![(vec![Scalar::str("*")], vec![Scalar::str("*")])]);
     }
-    while hms.len() > 1 {
-        let Some(graded) = hms.iter().position(Slot::graded) else {
-            break;
-        };
-        // It absorbs the slot before it (after it, if first), then sits one place earlier.
-        let absorbed = hms.remove(if graded == 0 { 1 } else { graded - 1 });
-        hms[graded.saturating_sub(1)].append(&absorbed)?;
+    // From the left, each graded slot absorbs the slot before it (after it, if first) and
+    // takes its place, no longer graded; in one pass, so that it stays linear.
+    let mut merged: Vec<Slot> = Vec::with_capacity(hms.len());
+    let mut first_graded: Option<Slot> = None;
+    for mut slot in hms.drain(..) {
+        if let Some(mut first) = first_graded.take() {
+            first.append(&slot)?;
+            merged.push(first);
+        } else if !slot.graded() {
+            merged.push(slot);
+        } else if let Some(before) = merged.pop() {
+            slot.append(&before)?;
+            merged.push(slot);
+        } else {
+            first_graded = Some(slot);
+        }
     }
+    merged.extend(first_graded);
+    let hms = merged;
     let mut hours_by_minute: Vec<(Scalar, Vec<Scalar>)> = Vec::new();
     for hm in &hms {
         let hours = hm.d0.array();

@@ -274,3 +274,52 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_schedule_over_the_length_limit_is_refused_by_its_length() {
+    let long = format!("0 0 * * * {}", "UTC ".repeat(300));
+    let e = Schedule::parse(&long).expect_err("too long");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "invalid schedule {:?}: it is {} characters long; a schedule has at most 1000",
+            format!("{}…", &long[..40]),
+            long.len()
+        )
+    );
+    assert!(Schedule::parse(&format!("{}0 0 * * *", " ".repeat(990))).is_ok());
+}
+
+/// The parsers' cost grows linearly: ten times the input costs about ten times as much, not a
+/// hundred (the quickest of three runs, after one that warms the regexes).
+#[test]
+fn parse_time_is_linear_in_the_input() {
+    let shapes: [fn(usize) -> String; 6] = [
+        |n| "UTC ".repeat(n),
+        |n| format!("every day at {}", "5pm and ".repeat(n)),
+        |n| format!("every {}day", "monday and ".repeat(n)),
+        |n| format!("{}0 * * * *", "1,".repeat(n)),
+        |n| "every 5 minutes ".repeat(n),
+        |n| format!("every day at noon {}", "on the 1st ".repeat(n)),
+    ];
+    for shape in shapes {
+        let cost = |n: usize| {
+            let input = shape(n);
+            let _ = Schedule::parse_any_length(&input);
+            (0..3)
+                .map(|_| {
+                    let started = std::time::Instant::now();
+                    let _ = Schedule::parse_any_length(&input);
+                    started.elapsed()
+                })
+                .min()
+                .unwrap_or_default()
+        };
+        let (small, large) = (cost(1_000), cost(10_000));
+        assert!(
+            large < small * 30 + std::time::Duration::from_millis(5),
+            "{:?}…: {small:?} for 1,000 repetitions, {large:?} for 10,000",
+            &shape(2)
+        );
+    }
+}
