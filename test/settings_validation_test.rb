@@ -140,7 +140,7 @@ class SettingsValidationTest < Minitest::Test
     }
     good_job.each do |key, (reader, values)|
       values.each do |label, value|
-        add.call("config.good_job", key, label) { |t| GoodCron::RailsConfig.new({ key => value, cron: { a: ENTRY } }, {}).public_send(reader) }
+        add.call("config.good_job", key, label) { |t| GoodCron::RailsConfig.new({ cron: { a: ENTRY }, key => value }, {}).public_send(reader) }
       end
     end
     env = {
@@ -157,7 +157,7 @@ class SettingsValidationTest < Minitest::Test
     env.each do |variable, (reader, values)|
       values.each do |value|
         add.call("ENV", variable, value.inspect) do |t|
-          GoodCron::RailsConfig.new({ enable_cron: true }, { "GOOD_JOB_ENABLE_CRON" => "1", variable => value }).public_send(reader)
+          GoodCron::RailsConfig.new({}, { "GOOD_JOB_ENABLE_CRON" => "1", variable => value }).public_send(reader)
         end
       end
     end
@@ -166,7 +166,7 @@ class SettingsValidationTest < Minitest::Test
     [["-n", "x"], ["-n", "0"], ["-n", (2**70).to_s], ["--from", BAD_UTF8], ["--from", "@#{2**70}"]].each do |args|
       add.call("CLI explain", args.first, args.last) { |t| t.cli("explain", "every minute", *args) }
     end
-    add.call("CLI explain", "SCHEDULE", "invalid UTF-8") { |t| t.cli("explain", BAD_UTF8) }
+    add.call("CLI explain", "argument", "invalid UTF-8") { |t| t.cli("explain", BAD_UTF8) }
     { "cron" => true, "class" => 5, "set" => { "wait" => -5 }, "description" => 5 }.each do |option, value|
       add.call("CLI list", option, value.inspect) { |t| t.cli_list("a" => ENTRY.transform_keys(&:to_s).merge(option => value)) }
     end
