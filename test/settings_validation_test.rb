@@ -7,7 +7,6 @@ require "active_support/ordered_options"
 require "active_job"
 require "fileutils"
 require "json"
-require "open3"
 require "securerandom"
 require "rbconfig"
 require "stringio"
@@ -291,8 +290,7 @@ class SettingsValidationTest < Minitest::Test
   CHILD_TIMEOUT = 60
 
   def run_child(script)
-    reader, writer = IO.pipe
-    pid = Process.spawn({ "DATABASE_URL" => database.url }, RbConfig.ruby, "-I#{ROOT}/lib", "-e", <<~RUBY,
+    output, = spawn_bounded({ "DATABASE_URL" => database.url }, RbConfig.ruby, "-I#{ROOT}/lib", "-e", <<~RUBY, err: File::NULL)
       require "logger"
       require "json"
       require "active_job"
@@ -309,14 +307,23 @@ class SettingsValidationTest < Minitest::Test
       end
       $stdout.flush
     RUBY
-                        out: writer, err: File::NULL)
+    output.strip
+  end
+
+  # Runs a command for up to CHILD_TIMEOUT seconds; returns its output and exit status (nil
+  # when it was killed).
+  def spawn_bounded(env, *command, **options)
+    reader, writer = IO.pipe
+    pid = Process.spawn(env, *command, out: writer, err: writer, **options)
     writer.close
-    unless wait_for(CHILD_TIMEOUT) { Process.waitpid(pid, Process::WNOHANG) }
+    output = Thread.new { reader.read }
+    _, status = wait_for(CHILD_TIMEOUT) { Process.waitpid2(pid, Process::WNOHANG) }
+    unless status
       Process.kill("KILL", pid)
       Process.waitpid(pid)
-      return "(killed after #{CHILD_TIMEOUT} s: it hung)"
+      return ["(killed after #{CHILD_TIMEOUT} s: it hung) #{output.join(5) && output.value}", nil]
     end
-    reader.read.strip
+    [output.value, status]
   ensure
     reader&.close
   end
@@ -384,9 +391,9 @@ class SettingsValidationTest < Minitest::Test
       env = { "DATABASE_URL" => database.url, "FIXTURE_QUEUE_ADAPTER" => "good_cron", "GOOD_CRON_START" => nil }
       [["--max-threads", "x", "max_threads"], ["--poll-interval", "1e20", "poll_interval"],
        ["--shutdown-timeout", "NaN", "shutdown_timeout"], ["--max-cache", "-1", "max_cache"]].each do |option, value, setting|
-        out, status = Open3.capture2e(env, RbConfig.ruby, "-I#{ROOT}/lib", File.join(ROOT, "exe", "good_cron"),
-                                      "start", "--app", app, option, value)
-        assert_equal 1, status.exitstatus, out
+        out, status = spawn_bounded(env, RbConfig.ruby, "-I#{ROOT}/lib", File.join(ROOT, "exe", "good_cron"),
+                                    "start", "--app", app, option, value)
+        assert_equal 1, status&.exitstatus, out[-2000..] || out
         assert_match(/#{setting}.*#{Regexp.escape(value.inspect)}/, out)
         refute_includes out, "good_cron started"
       end

@@ -168,7 +168,7 @@ module GoodCron
     def launch(options)
       require "good_cron/launcher"
       config = ::Rails.application.config
-      settings = GoodCron::RailsConfig.new(config.respond_to?(:good_job) ? config.good_job : {}, @env, options)
+      settings = GoodCron::RailsConfig.new(config.respond_to?(:good_job) ? config.good_job : {}, @env, options).check!
       GoodCron::Launcher.new(settings, database_url: options[:database_url] || rails_database_url,
                                        logger: ::Rails.logger || GoodCron.logger, out: @out).run
     rescue GoodCron::ConfigurationError, GoodCron::SchemaError, ArgumentError => e

@@ -29,6 +29,21 @@ module GoodCron
       @options = options
     end
 
+    # Reads every setting, so that bad ones are told (all together) before anything starts,
+    # not when one is first read (shutdown_timeout: at shutdown).
+    def check!
+      problems = %i[enable_cron? queues max_threads poll_interval max_cache shutdown_timeout enable_listen_notify?
+                    execution_mode graceful_restart_period].flat_map do |setting|
+        public_send(setting)
+        []
+      rescue ConfigurationError => e
+        e.problems
+      end
+      raise ConfigurationError.new(problems, subject: JOB_SETTINGS) if problems.any?
+
+      self
+    end
+
     # GoodJob: `cast(options[:enable_cron] || config[:enable_cron] || GOOD_JOB_ENABLE_CRON || false)
     # && cron.size.positive?`. So `enable_cron: false` does not override GOOD_JOB_ENABLE_CRON=true;
     # the same holds in GoodJob.

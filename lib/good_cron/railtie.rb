@@ -67,7 +67,7 @@ module GoodCron
       attr_reader :scheduler, :poller
 
       def boot
-        settings = RailsConfig.new(::Rails.application.config.good_job)
+        settings = RailsConfig.new(::Rails.application.config.good_job).check!
         @settings = settings
         unless start_here? && (settings.enable_cron? || settings.execution_mode == :async)
           logger.debug { "good_cron: neither the cron scheduler nor the poller runs in this process" }

@@ -9,7 +9,7 @@
 
 pub mod ready;
 
-use crate::config::{pools, PollerConfig, Pool, Queues};
+use crate::config::{duration, pools, PollerConfig, Pool, Queues};
 use crate::scheduler::Level;
 use crate::store::jobs::{Dequeue, Finished, Job, LockSession, Released};
 use crate::store::StoreError;
@@ -147,7 +147,9 @@ impl Poller {
             poll_interval: config
                 .poll_interval
                 .filter(|s| *s > 0.0)
-                .map(Duration::from_secs_f64),
+                .map(|s| duration("poll_interval", s))
+                .transpose()
+                .map_err(StartError::Config)?,
             config,
             logs,
             session: None,
