@@ -65,7 +65,10 @@ class SettingsValidationTest < Minitest::Test
       add.call("Scheduler", :enqueue, label) { |t| t.scheduler({ a: ENTRY }, enqueue: value) }
     end
 
-    # Its cron hash entries.
+    # Its cron hash: keys and entries.
+    { "invalid UTF-8" => BAD_UTF8, '""' => "" }.each do |label, key|
+      add.call("cron entry", "cron key", label) { |t| t.scheduler({ key => ENTRY }) }
+    end
     entry_values = {
       cron: { "true" => true, "5" => 5, "an Array" => ["* * * * *"], "invalid UTF-8" => BAD_UTF8 },
       class: { "true" => true, "5" => 5, "invalid UTF-8" => BAD_UTF8 },
@@ -120,6 +123,8 @@ class SettingsValidationTest < Minitest::Test
     { "invalid UTF-8" => BAD_UTF8, "an Array" => ["q"] }.each do |label, value|
       add.call("adapter", :queue_name, label) { |t| t.adapter_enqueue(queue_name: value) }
     end
+    add.call("adapter", :arguments, "[NaN]") { |t| t.adapter_enqueue(arguments: [Float::NAN]) }
+    add.call("adapter", :database_url, "invalid UTF-8") { |t| t.adapter_enqueue(database_url: BAD_UTF8) }
 
     # RailsConfig: config.good_job values and GOOD_JOB_* variables.
     good_job = {
@@ -183,11 +188,11 @@ class SettingsValidationTest < Minitest::Test
     GoodCron::Poller.new(database_url: database.url, logger: Logger.new(nil), **options)
   end
 
-  def adapter_enqueue(scheduled_at: nil, priority: nil, queue_name: "default")
-    job = SettingsJob.new
+  def adapter_enqueue(scheduled_at: nil, priority: nil, queue_name: "default", arguments: [], database_url: database.url)
+    job = SettingsJob.new(*arguments)
     job.priority = priority
     job.queue_name = queue_name
-    GoodCron::Adapter.new(database_url: database.url).enqueue_at(job, scheduled_at)
+    GoodCron::Adapter.new(database_url: database_url).enqueue_at(job, scheduled_at)
   end
 
   CliResult = Struct.new(:status, :err)

@@ -37,6 +37,10 @@ module GoodCron
       seen = {}
       problems = []
       entries = cron_hash.each_pair.filter_map do |key, options|
+        unless key.to_s.valid_encoding? && !key.to_s.empty?
+          problems << "a cron key must be non-empty text in a valid encoding, got #{Settings.describe(key)}"
+          next
+        end
         if (earlier = seen[key.to_s])
           problems << "#{key}: duplicate key: #{earlier.inspect} and #{key.inspect} name the same entry"
           next
