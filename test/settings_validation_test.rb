@@ -288,6 +288,16 @@ class SettingsValidationTest < Minitest::Test
     assert_equal job, GoodCron::Adapter.new(database_url: database.url).enqueue_at(job, Time.now.to_f + 60)
   end
 
+  # A :cron Proc's answer reaches the engine as Unix seconds: one no timestamp holds is refused
+  # (the scheduler logs it and stops scheduling that entry) instead of becoming 1970.
+  def test_a_cron_proc_answering_a_time_out_of_range_is_refused
+    entry = GoodCron::CronEntry.new("a", ENTRY.merge(cron: ->(_previous) { Time.at(2**40) }))
+    error = assert_raises(GoodCron::ConfigurationError) { entry.next_at_after(nil) }
+    assert_includes error.message, ":cron Proc"
+    later = Time.now + 60
+    assert_equal later.ceil, GoodCron::CronEntry.new("a", ENTRY.merge(cron: ->(_previous) { later })).next_at_after(nil)
+  end
+
   # --- in a child process: values that used to kill the process or spin its engine ----
 
   # Each script prints the class and message of what it raised, or "ran" when the engine ran
