@@ -4,6 +4,7 @@ require "logger"
 require_relative "good_cron/version"
 require "good_cron/good_cron"
 require_relative "good_cron/errors"
+require_relative "good_cron/settings"
 require_relative "good_cron/schedule"
 
 # Exactly-once cron for GoodJob's configuration, with a Rust engine.

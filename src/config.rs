@@ -1,6 +1,63 @@
-//! What the scheduler is given: plain data built and validated by the Ruby side.
+//! What the scheduler is given: plain data built and validated by the Ruby side, whose
+//! durations and times are checked again here so that no arithmetic on them can overflow.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+use std::time::Duration;
+
+/// The longest period a setting may name: a week. A catch-up enumerates every instant of
+/// its period, and no timer or timestamp can overflow within it.
+pub const MAX_PERIOD: f64 = 7.0 * 86_400.0;
+/// The longest `set: { wait: }`: ten years.
+pub const MAX_WAIT: f64 = 10.0 * 366.0 * 86_400.0;
+/// Unix seconds of the instants every layer holds: the years 1 to 9999.
+pub const TIMES: (f64, f64) = (-62_135_596_800.0, 253_402_300_799.0);
+
+/// `seconds` as a `Duration`; an error naming `name` for a negative, non-finite or too large value.
+pub fn duration(name: &str, seconds: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| format!("{name} must be a number of seconds, got {seconds}"))
+}
+
+/// Whole microseconds of `seconds`, if they fit in an `i64`.
+pub fn micros(seconds: f64) -> Option<i64> {
+    let micros = (seconds * 1e6).round();
+    (micros.is_finite() && micros.abs() < 9.0e18).then_some(micros as i64)
+}
+
+/// An optional number of seconds, which must lie within `min..=max`.
+fn within<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    name: &str,
+    min: f64,
+    max: f64,
+) -> Result<Option<f64>, D::Error> {
+    match Option::<f64>::deserialize(deserializer)? {
+        Some(value) if !(min..=max).contains(&value) => Err(serde::de::Error::custom(format!(
+            "{name} must be from {min} to {max}, got {value}"
+        ))),
+        value => Ok(value),
+    }
+}
+
+fn graceful_restart_period<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    within(d, "graceful_restart_period", 0.0, MAX_PERIOD)
+}
+
+fn claim_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    within(d, "claim_timeout", 0.0, MAX_PERIOD)
+}
+
+fn poll_interval<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    within(d, "poll_interval", -MAX_PERIOD, MAX_PERIOD)
+}
+
+fn wait_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    within(d, "wait_seconds", 0.0, MAX_WAIT)
+}
+
+fn wait_until<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    within(d, "wait_until", TIMES.0, TIMES.1)
+}
 
 /// How an entry's runs are enqueued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -22,10 +79,10 @@ pub struct JobTemplate {
     /// ActiveJob's `job.serialize` for this entry, as JSON; stamped per run.
     pub serialized_params: String,
     /// `set: { wait: }`, in seconds: moves `scheduled_at` after enqueue, not `cron_at`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wait_seconds")]
     pub wait_seconds: Option<f64>,
     /// `set: { wait_until: }`, as Unix seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wait_until")]
     pub wait_until: Option<f64>,
 }
 
@@ -54,11 +111,11 @@ pub struct SchedulerConfig {
     pub entries: Vec<EntryConfig>,
     /// GoodJob's `cron_graceful_restart_period`, in seconds: how far back a start, or the end
     /// of a database outage, claims missed instants.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "graceful_restart_period")]
     pub graceful_restart_period: Option<f64>,
     /// Seconds after which a ledger claim that was never enqueued (its process died) is taken
     /// over by another process.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "claim_timeout")]
     pub claim_timeout: Option<f64>,
 }
 
@@ -164,7 +221,7 @@ pub struct PollerConfig {
     pub queues: String,
     pub max_threads: usize,
     /// Seconds between polls; `None` or ≤ 0: only `NOTIFY` and known times wake it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "poll_interval")]
     pub poll_interval: Option<f64>,
     /// How many upcoming `scheduled_at` times it keeps, to start future jobs on time.
     pub max_cache: usize,
@@ -219,5 +276,45 @@ mod tests {
         assert_eq!(super::pools("", 3).unwrap()[0].queues, Queues::All);
         assert!(super::pools("a:0", 3).unwrap_err().contains("\"a:0\""));
         assert!(super::pools("a:x", 3).is_err());
+    }
+
+    #[test]
+    fn refuses_durations_and_times_that_could_overflow() {
+        let scheduler = |extra: &str| {
+            serde_json::from_str::<SchedulerConfig>(&format!(
+                r#"{{"database_url":"postgres:///x","entries":[]{extra}}}"#
+            ))
+        };
+        assert!(scheduler(r#","claim_timeout":30,"graceful_restart_period":0"#).is_ok());
+        assert!(scheduler(r#","graceful_restart_period":null"#).is_ok());
+        for (extra, name) in [
+            (r#","claim_timeout":1e20"#, "claim_timeout"),
+            (
+                r#","graceful_restart_period":1e12"#,
+                "graceful_restart_period",
+            ),
+            (
+                r#","graceful_restart_period":-5"#,
+                "graceful_restart_period",
+            ),
+        ] {
+            let error = scheduler(extra).unwrap_err().to_string();
+            assert!(error.contains(name), "{error}");
+        }
+        let job = |extra: &str| {
+            serde_json::from_str::<JobTemplate>(&format!(
+                r#"{{"job_class":"J","queue_name":"q","priority":0,"serialized_params":"{{}}"{extra}}}"#
+            ))
+        };
+        assert!(job(r#","wait_seconds":30,"wait_until":1700000000"#).is_ok());
+        assert!(job(r#","wait_seconds":1e300"#).is_err());
+        assert!(job(r#","wait_seconds":-1"#).is_err());
+        assert!(job(r#","wait_until":1e300"#).is_err());
+        assert!(duration("t", f64::NAN).is_err());
+        assert!(duration("t", -1.0).is_err());
+        assert_eq!(duration("t", 1.5), Ok(Duration::from_millis(1500)));
+        assert_eq!(micros(1.5), Some(1_500_000));
+        assert_eq!(micros(f64::INFINITY), None);
+        assert_eq!(micros(1e300), None);
     }
 }

@@ -265,12 +265,12 @@ class CliTest < Minitest::Test
     env = { "DATABASE_URL" => database.url, "FIXTURE_QUEUE_ADAPTER" => "good_cron" }
     out, err, status = good_cron("start", "--app", app, "--max-threads", "lots", env: env)
     assert_equal 1, status.exitstatus, err
-    assert_includes err, "good_cron: 1 problem in the job settings:\n  - max_threads must be a positive integer, got \"lots\""
+    assert_includes err, "good_cron: 1 problem in the job settings:\n  - max_threads (--max-threads) must be an integer from 1 to 1000, got \"lots\""
     refute_includes out, "good_cron started"
 
     out, err, status = good_cron("start", "--app", app, env: env.merge("GOOD_JOB_POLL_INTERVAL" => "often"))
     assert_equal 1, status.exitstatus, err
-    assert_includes err, '- poll_interval must be a number of seconds, got "often"'
+    assert_includes err, '- poll_interval (GOOD_JOB_POLL_INTERVAL) must be a number of seconds from -604800 to 604800, got "often"'
     refute_includes out, "good_cron started"
 
     _, err, status = good_cron("start", chdir: @tmp)

@@ -81,7 +81,7 @@ class RailsConfigTest < Minitest::Test
     assert_equal 60.0, config({ cron_graceful_restart_period: 60 }, env).graceful_restart_period
     assert_nil config({}, "GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD" => "").graceful_restart_period
     error = assert_raises(GoodCron::ConfigurationError) { config(cron_graceful_restart_period: "soon").graceful_restart_period }
-    assert_match(/cron_graceful_restart_period must be a number of seconds or a Duration, got "soon"/, error.message)
+    assert_match(/cron_graceful_restart_period must be a number of seconds from 0 to 604800, got "soon"/, error.message)
   end
 
   def test_postgres_url_keeps_a_url
@@ -160,11 +160,11 @@ class RailsConfigTest < Minitest::Test
 
   def test_a_bad_number_names_the_setting_and_the_value
     error = assert_raises(GoodCron::ConfigurationError) { poller_config({ max_threads: "many" }).max_threads }
-    assert_includes error.message, "1 problem in the job settings:\n  - max_threads must be a positive integer, got \"many\""
+    assert_includes error.message, "1 problem in the job settings:\n  - max_threads must be an integer from 1 to 1000, got \"many\""
     error = assert_raises(GoodCron::ConfigurationError) { poller_config({}, {}, { max_threads: "0" }).max_threads }
-    assert_includes error.message, 'max_threads must be a positive integer, got "0"'
+    assert_includes error.message, 'max_threads (--max-threads) must be an integer from 1 to 1000, got "0"'
     error = assert_raises(GoodCron::ConfigurationError) { poller_config({}, { "GOOD_JOB_POLL_INTERVAL" => "soon" }).poll_interval }
-    assert_includes error.message, 'poll_interval must be a number of seconds, got "soon"'
+    assert_includes error.message, 'poll_interval (GOOD_JOB_POLL_INTERVAL) must be a number of seconds from -604800 to 604800, got "soon"'
   end
 
   def test_enable_cron_from_the_command_line

@@ -108,7 +108,7 @@ class SchedulerConfigTest < Minitest::Test
       problem = assert_one_problem({ nightly: valid(cron: cron) }, "nightly", cron.inspect)
       assert_includes problem, invalid.message, "the InvalidSchedule message is included"
     end
-    assert_one_problem({ nightly: valid(cron: 5) }, "nightly", ":cron must be a String or a Proc, got 5")
+    assert_one_problem({ nightly: valid(cron: 5) }, "nightly", ":cron must be a String (in a valid encoding) or a Proc, got 5")
   end
 
   def test_a_class_that_cannot_be_found
@@ -168,10 +168,10 @@ class SchedulerConfigTest < Minitest::Test
   def test_bad_set_options_and_values
     assert_one_problem({ nightly: valid(set: { queue: "q", urgency: 1 }) }, "nightly",
                        ":set has unknown option :urgency", "known: :queue, :priority, :wait, :wait_until")
-    assert_one_problem({ nightly: valid(set: { priority: "high" }) }, "nightly", ":set priority must be an Integer", 'got "high"')
-    assert_one_problem({ nightly: valid(set: { priority: 1.5 }) }, "nightly", ":set priority must be an Integer", "got 1.5")
+    assert_one_problem({ nightly: valid(set: { priority: "high" }) }, "nightly", ":set priority must be an integer from", 'got "high"')
+    assert_one_problem({ nightly: valid(set: { priority: 1.5 }) }, "nightly", ":set priority must be an integer from", "got 1.5")
     assert_one_problem({ nightly: valid(set: { wait: "soon" }) }, "nightly", ":set wait must be a number", 'got "soon"')
-    assert_one_problem({ nightly: valid(set: { wait_until: "tomorrow" }) }, "nightly", ":set wait_until must be a Time",
+    assert_one_problem({ nightly: valid(set: { wait_until: "tomorrow" }) }, "nightly", ":set wait_until must be a time",
                        'got "tomorrow"')
     assert_one_problem({ nightly: valid(set: "q") }, "nightly", ":set must be a Hash", 'got "q"')
 
@@ -180,7 +180,7 @@ class SchedulerConfigTest < Minitest::Test
     error = problems_of({ nightly: valid(set: { "urgency" => 1, "priority" => "high", "wait" => "soon" }) })
     error.problems.each { |problem| assert problem.start_with?("nightly: :set ") }
     reported = error.problems.join("\n")
-    [":set has unknown option :urgency", ":set priority must be an Integer", ":set wait must be a number"].each do |fragment|
+    [":set has unknown option :urgency", ":set priority must be an integer", ":set wait must be a number"].each do |fragment|
       assert_includes reported, fragment, "every bad set option of an entry is reported"
     end
   end
@@ -278,8 +278,10 @@ class SchedulerConfigTest < Minitest::Test
     error = problems_of({ nightly: valid }, enqueue: :sidekiq)
     assert_equal 1, error.problems.size
     assert_includes error.problems.first, "enqueue must be one of :auto, :good_jobs, :active_job, got :sidekiq"
+    # As text too (config.good_cron.enqueue = ENV["…"]), checked the same way.
+    assert GoodCron::Scheduler.new({ nightly: valid }, database_url: "postgres://127.0.0.1:1/none", enqueue: "active_job")
     assert_raises(GoodCron::ConfigurationError) do
-      GoodCron::Scheduler.new({ nightly: valid }, database_url: "postgres://127.0.0.1:1/none", enqueue: "good_jobs")
+      GoodCron::Scheduler.new({ nightly: valid }, database_url: "postgres://127.0.0.1:1/none", enqueue: "sidekiq")
     end
   end
 

@@ -28,7 +28,8 @@ module ActiveJob
         execution = GoodCron::Poller.current_job
         if execution && execution.id == job.job_id
           # retry_on from inside the job: the same row runs again, as GoodJob does.
-          execution.retry_with(JSON.generate(job.serialize), (timestamp || Time.now).to_f, job.queue_name.to_s, job.priority || 0)
+          _, queue_name, priority, _, params, scheduled_at = row(job, timestamp || Time.now)
+          execution.retry_with(params, scheduled_at, queue_name, priority)
         else
           write([row(job, timestamp)])
         end
@@ -54,12 +55,22 @@ module ActiveJob
 
       private
 
+      # The good_jobs row of +job+, its values checked (ConfigurationError names a bad one).
       def row(job, timestamp)
+        subject = "the job #{job.class.name}"
         cron_key, cron_at = GoodCron::CronEntry.current_run
-        scheduled_at = timestamp.is_a?(Time) ? timestamp.to_f : timestamp&.to_f
+        scheduled_at = timestamp && GoodCron::Settings.time(:scheduled_at, timestamp, numeric: true, subject: subject)
+        queue_name = GoodCron::Settings.string(:queue_name, job.queue_name || "", empty: true, subject: subject)
         # GoodJob writes priority 0 for a job without one.
-        [job.job_id, job.queue_name.to_s, job.priority || 0, job.class.name, JSON.generate(job.serialize),
-         scheduled_at, cron_key, cron_at&.to_f]
+        priority = GoodCron::Settings.integer(:priority, job.priority || 0, GoodCron::Settings::PRIORITIES, text: false, subject: subject)
+        [job.job_id, queue_name, priority, job.class.name, serialize(job, subject), scheduled_at, cron_key, cron_at&.to_f]
+      end
+
+      def serialize(job, subject)
+        JSON.generate(job.serialize)
+      rescue JSON::GeneratorError, EncodingError => e
+        raise GoodCron::ConfigurationError.new(["arguments cannot be written as JSON (#{e.message.scrub}): " \
+                                                "#{GoodCron::Settings.describe(job.arguments)}"], subject: subject)
       end
 
       def write(rows)
@@ -68,7 +79,7 @@ module ActiveJob
 
       def native
         @native || @mutex.synchronize do
-          @native ||= GoodCron::NativeEnqueuer.new(database_url)
+          @native ||= GoodCron::NativeEnqueuer.new(GoodCron::Settings.string(:database_url, database_url, subject: "the :good_cron adapter"))
         end
       end
 

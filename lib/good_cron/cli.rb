@@ -119,6 +119,12 @@ module GoodCron
     end
 
     def parse(command, argv)
+      argv.each_with_index do |arg, i|
+        next if arg.valid_encoding?
+
+        name = i.positive? && argv[i - 1].start_with?("-") ? argv[i - 1] : "argument"
+        raise UsageError.new("#{name} #{arg.inspect} is not valid #{arg.encoding}", command)
+      end
       options = {}
       args = parser(command, options).parse(argv)
       [options, args]
@@ -162,7 +168,7 @@ module GoodCron
     def launch(options)
       require "good_cron/launcher"
       config = ::Rails.application.config
-      settings = GoodCron::RailsConfig.new(config.respond_to?(:good_job) ? config.good_job : {}, @env, options)
+      settings = GoodCron::RailsConfig.new(config.respond_to?(:good_job) ? config.good_job : {}, @env, options).check!
       GoodCron::Launcher.new(settings, database_url: options[:database_url] || rails_database_url,
                                        logger: ::Rails.logger || GoodCron.logger, out: @out).run
     rescue GoodCron::ConfigurationError, GoodCron::SchemaError, GoodCron::DatabaseError, ArgumentError => e
@@ -207,7 +213,12 @@ module GoodCron
     # A Time for --from; without a zone or offset, TIME is a wall time in the schedule's zone.
     def parse_time(text, schedule)
       text = text.strip
-      return Time.at(Integer(text.delete_prefix("@"), 10)) if text.match?(/\A@-?\d+\z/)
+      if text.match?(/\A@-?\d+\z/)
+        seconds = Integer(text.delete_prefix("@"), 10)
+        return Time.at(seconds) if GoodCron::Settings::TIMES.cover?(seconds)
+
+        raise UsageError.new("--from #{text} is outside the years 1 to 9999", "explain")
+      end
 
       match = TIME_PATTERN.match(text) or
         raise UsageError.new("--from #{text.inspect} is not a time (e.g. \"2024-03-09 17:30\", \"2024-03-09T17:30:00Z\", \"@1710000000\")", "explain")
@@ -303,7 +314,7 @@ module GoodCron
       good_cron = config.respond_to?(:good_cron) ? config.good_cron : {}
       Source.new(cron: settings.cron, database_url: options[:database_url] || rails_database_url,
                  graceful_restart_period: settings.graceful_restart_period, notes: notes,
-                 enqueue: (good_cron[:enqueue] || :auto).to_sym, # as the Railtie reads it
+                 enqueue: good_cron[:enqueue] || :auto, # as the Railtie reads it
                  origin: "config.good_job of #{app} (#{::Rails.env})")
     rescue GoodCron::ConfigurationError => e
       raise Failure, e.message.delete_prefix("good_cron: ")

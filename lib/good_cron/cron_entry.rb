@@ -10,6 +10,13 @@ module GoodCron
   class CronEntry
     OPTIONS = %i[cron class args kwargs set description enabled_by_default].freeze
     SET_OPTIONS = %i[queue priority wait wait_until].freeze
+    # What ActiveJob's `set` takes, and what the engine can store.
+    SET_CHECKS = {
+      queue: ->(queue) { Settings.string(":set queue", queue, symbol: true) },
+      priority: ->(priority) { Settings.integer(":set priority", priority, Settings::PRIORITIES, text: false) },
+      wait: ->(wait) { Settings.seconds(":set wait", wait, 0..Settings::MAX_WAIT, text: false) },
+      wait_until: ->(wait_until) { Settings.time(":set wait_until", wait_until) },
+    }.freeze
     ENQUEUE_MODES = %i[auto good_jobs active_job].freeze
 
     attr_reader :key, :description, :problems, :enqueue
@@ -22,16 +29,18 @@ module GoodCron
     # Reads a whole cron hash; raises one ConfigurationError that names every problem.
     # +enqueue+: :auto (direct where possible), :good_jobs (direct only) or :active_job.
     def self.all_from(cron_hash, enqueue: :auto)
-      unless ENQUEUE_MODES.include?(enqueue)
-        raise ConfigurationError.new(["enqueue must be one of #{ENQUEUE_MODES.map(&:inspect).join(", ")}, got #{enqueue.inspect}"])
-      end
+      enqueue = Settings.choice(:enqueue, enqueue, ENQUEUE_MODES)
       unless cron_hash.respond_to?(:each_pair)
-        raise ConfigurationError.new(["the cron configuration must be a Hash of entries, got #{cron_hash.inspect}"])
+        raise ConfigurationError.new(["the cron configuration must be a Hash of entries, got #{Settings.describe(cron_hash)}"])
       end
 
       seen = {}
       problems = []
       entries = cron_hash.each_pair.filter_map do |key, options|
+        unless key.to_s.valid_encoding? && !key.to_s.empty?
+          problems << "a cron key must be non-empty text in a valid encoding, got #{Settings.describe(key)}"
+          next
+        end
         if (earlier = seen[key.to_s])
           problems << "#{key}: duplicate key: #{earlier.inspect} and #{key.inspect} name the same entry"
           next
@@ -50,11 +59,11 @@ module GoodCron
       @key = key
       @problems = []
       unless options.is_a?(Hash)
-        @problems << "must be a Hash of options (cron:, class:, …), got #{options.inspect}"
+        @problems << "must be a Hash of options (cron:, class:, …), got #{Settings.describe(options)}"
         return
       end
       @options = options.transform_keys(&:to_sym)
-      @description = @options[:description]
+      @description = check { Settings.string(:description, @options[:description], empty: true) } unless @options[:description].nil?
       check_options
       @schedule = check { read_schedule(@options[:cron]) } unless dynamic?(:cron) || @options[:cron].nil?
       @job_class = check { read_job_class(@options[:class]) } unless dynamic?(:class) || @options[:class].nil?
@@ -118,6 +127,7 @@ module GoodCron
     def next_at_after(previous)
       result = @options[:cron].call(previous)
       at = result.is_a?(String) ? Schedule.parse(result).next_at(Time.now) : result&.to_time&.ceil
+      Settings.time("the next run its :cron Proc returned", at) if at
       # Runs are whole seconds, each strictly after the one before.
       at if at && (previous.nil? || at.to_i > previous.to_i)
     end
@@ -136,9 +146,13 @@ module GoodCron
       dynamic?(option) ? @options[option].call : @options[option]
     end
 
-    # Runs a check, turning the ArgumentError it raises into a problem of this entry.
+    # Runs a check, turning the ArgumentError or ConfigurationError it raises into problems of
+    # this entry.
     def check
       yield
+    rescue ConfigurationError => e
+      @problems.concat(e.problems)
+      nil
     rescue ArgumentError => e
       @problems << e.message
       nil
@@ -155,12 +169,18 @@ module GoodCron
     end
 
     def read_schedule(cron)
-      raise ArgumentError, ":cron must be a String or a Proc, got #{cron.inspect}" unless cron.is_a?(String)
+      unless cron.is_a?(String) && cron.valid_encoding?
+        raise ArgumentError, ":cron must be a String (in a valid encoding) or a Proc, got #{Settings.describe(cron)}"
+      end
 
       Schedule.parse(cron)
     end
 
     def read_job_class(name)
+      unless name.is_a?(Class) || ((name.is_a?(String) || name.is_a?(Symbol)) && name.to_s.valid_encoding?)
+        raise ArgumentError, ":class must be a job class, its name or a Proc, got #{Settings.describe(name)}"
+      end
+
       klass = name.is_a?(Class) ? name : Object.const_get(name.to_s)
       return klass if defined?(ActiveJob::Base) && klass.is_a?(Class) && klass < ActiveJob::Base
 
@@ -189,14 +209,14 @@ module GoodCron
 
     def read_kwargs(kwargs)
       return {} if kwargs.nil?
-      raise ArgumentError, ":kwargs must be a Hash, got #{kwargs.inspect}" unless kwargs.is_a?(Hash)
+      raise ArgumentError, ":kwargs must be a Hash, got #{Settings.describe(kwargs)}" unless kwargs.is_a?(Hash)
 
       kwargs.transform_keys(&:to_sym)
     end
 
     def read_set(set)
       return {} if set.nil?
-      raise ArgumentError, ":set must be a Hash, got #{set.inspect}" unless set.is_a?(Hash)
+      raise ArgumentError, ":set must be a Hash, got #{Settings.describe(set)}" unless set.is_a?(Hash)
 
       set = set.transform_keys(&:to_sym)
       problems = []
@@ -205,14 +225,10 @@ module GoodCron
         problems << ":set has unknown option#{"s" if unknown.size > 1} #{unknown.map(&:inspect).join(", ")} " \
                     "(known: #{SET_OPTIONS.map(&:inspect).join(", ")})"
       end
-      if set.key?(:priority) && !set[:priority].is_a?(Integer)
-        problems << ":set priority must be an Integer, got #{set[:priority].inspect}"
-      end
-      if set.key?(:wait) && !set[:wait].is_a?(Numeric)
-        problems << ":set wait must be a number of seconds or a Duration, got #{set[:wait].inspect}"
-      end
-      if set.key?(:wait_until) && !set[:wait_until].respond_to?(:to_time)
-        problems << ":set wait_until must be a Time, got #{set[:wait_until].inspect}"
+      SET_CHECKS.each do |option, check|
+        check.call(set[option]) if set.key?(option)
+      rescue ConfigurationError => e
+        problems.concat(e.problems)
       end
       raise ArgumentError, problems.join("; ") if problems.any?
 
@@ -222,7 +238,7 @@ module GoodCron
     def read_enabled(value)
       return value if value == true || value == false
 
-      raise ArgumentError, ":enabled_by_default must be true or false (or a Proc), got #{value.inspect}"
+      raise ArgumentError, ":enabled_by_default must be true or false (or a Proc), got #{Settings.describe(value)}"
     end
 
     # :good_jobs when the engine can insert the row itself: every option static, no enqueue
@@ -259,12 +275,21 @@ module GoodCron
       args = read_args(@options[:args])
       kwargs = read_kwargs(@options[:kwargs])
       @set = read_set(@options[:set])
+      check_json(:args, args)
+      check_json(:kwargs, [kwargs])
       job = kwargs.empty? ? job_class.new(*args) : job_class.new(*args, **kwargs)
       job.queue_name = job_class.queue_name_from_part(@set[:queue]) if @set.key?(:queue)
       job.priority = @set[:priority] if @set.key?(:priority)
       [job, job.serialize]
     rescue ActiveJob::SerializationError => e
       raise ArgumentError, "its arguments cannot be serialized by ActiveJob: #{e.message}"
+    end
+
+    # The row's serialized_params are JSON: NaN, Infinity and invalid UTF-8 cannot be written.
+    def check_json(option, arguments)
+      JSON.generate(ActiveJob::Arguments.serialize(arguments))
+    rescue JSON::GeneratorError, EncodingError => e
+      raise ArgumentError, "#{option.inspect} cannot be written as JSON (#{e.message.scrub}): #{Settings.describe(arguments)}"
     end
 
     def native_job

@@ -23,6 +23,7 @@ module GoodCron
     LOG_WAIT = 0.5
     # How long shutdown waits for the engine to release jobs and remove the process row.
     ENGINE_WAIT = 10
+    SETTINGS = "the poller's settings"
     # Seconds a connection may take before the database counts as unreachable.
     CONNECT_TIMEOUT = 5
 
@@ -36,19 +37,21 @@ module GoodCron
     attr_reader :pools
 
     # +queues+ and +max_threads+ as GoodJob reads them ("mailers:2;default,low"; threads per
-    # pool without a count); +poll_interval+ in seconds (≤ 0: only LISTEN/NOTIFY and known
-    # scheduled times wake it); +max_cache+: how many upcoming scheduled times it keeps.
+    # pool without a count, 1 to 1000); +poll_interval+ in seconds, up to a week (≤ 0: only
+    # LISTEN/NOTIFY and known scheduled times wake it); +max_cache+: how many upcoming
+    # scheduled times it keeps (up to a million). Numbers may be given as text ("5").
     def initialize(database_url: nil, queues: "*", max_threads: 5, poll_interval: 10, max_cache: 10_000,
                    listen: true, logger: GoodCron.logger, cron_enabled: false, connect_timeout: CONNECT_TIMEOUT)
       @database_url = database_url || GoodCron.database_url or
         raise ArgumentError, "good_cron needs a database: pass database_url: or set DATABASE_URL"
-      @queues = setting(:queues, queues) { |v| v.is_a?(String) && v }
-      @max_threads = setting(:max_threads, max_threads) { |v| Integer(v, exception: false)&.then { |n| n if n.positive? } }
-      @poll_interval = setting(:poll_interval, poll_interval) { |v| Float(v, exception: false) }
-      @max_cache = setting(:max_cache, max_cache) { |v| Integer(v, exception: false)&.then { |n| n unless n.negative? } }
-      @connect_timeout = setting(:connect_timeout, connect_timeout) do |v|
-        v if v.is_a?(Numeric) && v.to_f.finite? && v.positive? && v <= 3600
-      end
+      @database_url = Settings.string(:database_url, @database_url, subject: SETTINGS)
+      @queues = read_queues(queues)
+      @max_threads = Settings.integer(:max_threads, max_threads, 1..Settings::MAX_THREADS, subject: SETTINGS)
+      @poll_interval = Settings.seconds(:poll_interval, poll_interval, -Settings::MAX_PERIOD..Settings::MAX_PERIOD,
+                                        subject: SETTINGS)
+      @max_cache = Settings.integer(:max_cache, max_cache, 0..Settings::MAX_CACHE, subject: SETTINGS)
+      @connect_timeout = Settings.seconds(:connect_timeout, connect_timeout, 0..Settings::MAX_CONNECT_TIMEOUT,
+                                          positive: true, subject: SETTINGS)
       @listen = listen ? true : false
       @cron_enabled = cron_enabled
       @logger = logger
@@ -125,8 +128,16 @@ module GoodCron
 
     private
 
-    def setting(name, value)
-      yield(value) or raise ArgumentError, "good_cron poller: #{name} cannot be #{value.inspect}"
+    # GoodJob's queues string; each pool's own thread count ("mailers:2") within max_threads' range.
+    def read_queues(queues)
+      text = Settings.string(:queues, queues, empty: true, subject: SETTINGS)
+      text.split(";").each do |pool|
+        _, colon, count = pool.rpartition(":")
+        next if colon.empty?
+
+        Settings.integer("queues (the thread count of #{pool.strip.inspect})", count, 1..Settings::MAX_THREADS, subject: SETTINGS)
+      end
+      text
     end
 
     def native_config

@@ -2,19 +2,22 @@
 
 require "erb"
 require "json"
+require_relative "settings"
 
 module GoodCron
   # GoodJob's cron settings, read the way GoodJob 4.x reads them
   # (lib/good_job/configuration.rb): `config.good_job` first, then the GOOD_JOB_* environment
   # variables, joined with `||` exactly as GoodJob joins them. Plain Ruby (no Rails needed),
-  # so every precedence rule can be tested without booting an app.
+  # so every precedence rule can be tested without booting an app. Each value is checked
+  # (GoodCron::Settings): a bad one raises ConfigurationError naming where it came from.
   #
   #   settings = GoodCron::RailsConfig.new(Rails.application.config.good_job)
   #   settings.enable_cron? # => true
   #   settings.cron         # => { heartbeat: { cron: "every second", class: "HeartbeatJob" } }
   class RailsConfig
-    # ActiveModel::Type::Boolean's false values, with which GoodJob casts enable_cron.
-    FALSE_VALUES = [false, 0, "0", "f", "F", "false", "FALSE", "off", "OFF"].freeze
+    # GoodJob's execution modes.
+    EXECUTION_MODES = %i[async async_all async_server external inline].freeze
+    JOB_SETTINGS = "the job settings"
     # Keys of an ActiveRecord configuration that mean the same in a PostgreSQL URL.
     SSL_PARAMS = %i[sslmode sslrootcert sslcert sslkey].freeze
 
@@ -26,65 +29,87 @@ module GoodCron
       @options = options
     end
 
+    # Reads every setting, so that bad ones are told (all together) before anything starts,
+    # not when one is first read (shutdown_timeout: at shutdown).
+    def check!
+      problems = %i[enable_cron? queues max_threads poll_interval max_cache shutdown_timeout enable_listen_notify?
+                    execution_mode graceful_restart_period].flat_map do |setting|
+        public_send(setting)
+        []
+      rescue ConfigurationError => e
+        e.problems
+      end
+      raise ConfigurationError.new(problems, subject: JOB_SETTINGS) if problems.any?
+
+      self
+    end
+
     # GoodJob: `cast(options[:enable_cron] || config[:enable_cron] || GOOD_JOB_ENABLE_CRON || false)
     # && cron.size.positive?`. So `enable_cron: false` does not override GOOD_JOB_ENABLE_CRON=true;
     # the same holds in GoodJob.
     def enable_cron?
-      boolean(read(:enable_cron, "GOOD_JOB_ENABLE_CRON") || false) && cron.size.positive?
+      value, name = read(:enable_cron, "GOOD_JOB_ENABLE_CRON")
+      (!value.nil? && Settings.boolean(name, value, subject: JOB_SETTINGS)) && cron.size.positive?
     end
 
     # The poller's settings, each `option || config.good_job || GOOD_JOB_* || default` as GoodJob
-    # reads them.
+    # reads them. Queues: a blank value falls through, as GoodJob's `presence` does.
     def queues
-      read(:queues, "GOOD_JOB_QUEUES").to_s.then { |text| text.strip.empty? ? "*" : text }
+      value, name = read(:queues, "GOOD_JOB_QUEUES", blank: true)
+      value.nil? ? "*" : Settings.string(name, value, subject: JOB_SETTINGS)
     end
 
     def max_threads
-      number(:max_threads, read(:max_threads, "GOOD_JOB_MAX_THREADS") || @env["RAILS_MAX_THREADS"] || 5, Integer, &:positive?)
+      value, name = read(:max_threads, "GOOD_JOB_MAX_THREADS", "RAILS_MAX_THREADS")
+      Settings.integer(name, value || 5, 1..Settings::MAX_THREADS, subject: JOB_SETTINGS)
     end
 
     # Seconds; ≤ 0 turns polling off (LISTEN/NOTIFY and known scheduled times still wake it).
     def poll_interval
-      number(:poll_interval, read(:poll_interval, "GOOD_JOB_POLL_INTERVAL") || 10, Float)
+      period(:poll_interval, "GOOD_JOB_POLL_INTERVAL", 10)
     end
 
     def max_cache
-      number(:max_cache, read(:max_cache, "GOOD_JOB_MAX_CACHE") || 10_000, Integer) { |n| !n.negative? }
+      value, name = read(:max_cache, "GOOD_JOB_MAX_CACHE")
+      Settings.integer(name, value || 10_000, 0..Settings::MAX_CACHE, subject: JOB_SETTINGS)
     end
 
     # Seconds a graceful shutdown waits for running jobs; negative: as long as they take.
     def shutdown_timeout
-      number(:shutdown_timeout, read(:shutdown_timeout, "GOOD_JOB_SHUTDOWN_TIMEOUT") || -1, Float)
+      period(:shutdown_timeout, "GOOD_JOB_SHUTDOWN_TIMEOUT", -1)
     end
 
     # GoodJob reads this one with nil checks, not `||`: `enable_listen_notify: false` wins.
     def enable_listen_notify?
-      value = [@options[:enable_listen_notify], @settings[:enable_listen_notify]].find { |v| !v.nil? }
-      value = @env["GOOD_JOB_ENABLE_LISTEN_NOTIFY"] if value.nil? && @env["GOOD_JOB_ENABLE_LISTEN_NOTIFY"].to_s != ""
-      value.nil? || boolean(value)
+      value, name =
+        if !@options[:enable_listen_notify].nil? then [@options[:enable_listen_notify], "enable_listen_notify (--enable-listen-notify)"]
+        elsif !@settings[:enable_listen_notify].nil? then [@settings[:enable_listen_notify], "enable_listen_notify"]
+        else [@env["GOOD_JOB_ENABLE_LISTEN_NOTIFY"], "enable_listen_notify (GOOD_JOB_ENABLE_LISTEN_NOTIFY)"]
+        end
+      value.nil? || value == "" || Settings.boolean(name, value, subject: JOB_SETTINGS)
     end
 
     # GoodJob's execution_mode: :async runs jobs inside the web server's processes.
     def execution_mode
-      read(:execution_mode, "GOOD_JOB_EXECUTION_MODE").to_s.strip.then { |mode| mode.empty? ? :external : mode.to_sym }
+      value, name = read(:execution_mode, "GOOD_JOB_EXECUTION_MODE", blank: true)
+      value.nil? ? :external : Settings.choice(name, value.is_a?(String) ? value.strip : value, EXECUTION_MODES, subject: JOB_SETTINGS)
     end
 
     # GoodJob: `config[:cron] || JSON.parse(GOOD_JOB_CRON, symbolize_names: true) || {}`.
     # GoodJob's engine presets `config.good_job.cron = {}`, so with GoodJob loaded the variable
     # is read only when an app replaces `config.good_job` with a Hash that has no :cron.
     def cron
-      @settings[:cron] || env_cron || {}
+      cron = @settings[:cron] || env_cron || {}
+      return cron if cron.respond_to?(:each_pair)
+
+      raise ConfigurationError.new(["cron must be a Hash of entries, got #{Settings.describe(cron)}"])
     end
 
-    # Seconds, from `cron_graceful_restart_period` (a Duration or a number) or
-    # GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD (seconds); nil when neither is set.
+    # Seconds (up to a week), from `cron_graceful_restart_period` (a Duration or a number) or
+    # GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD; nil when neither is set.
     def graceful_restart_period
-      value = @settings[:cron_graceful_restart_period] || @env["GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD"]
-      return nil if value.nil? || value == ""
-
-      Float(value)
-    rescue ArgumentError, TypeError
-      raise ConfigurationError.new(["cron_graceful_restart_period must be a number of seconds or a Duration, got #{value.inspect}"])
+      value, name = read(:cron_graceful_restart_period, "GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD")
+      value && Settings.seconds(name, value, 0..Settings::MAX_PERIOD)
     end
 
     # A PostgreSQL URL for an ActiveRecord configuration hash (`db_config.configuration_hash`):
@@ -118,32 +143,37 @@ module GoodCron
 
     private
 
-    def read(key, variable)
-      value = [@options[key], @settings[key], @env[variable]].find { |v| v && v != "" }
-      value.is_a?(Symbol) ? value.to_s : value
+    # `[value, name]` of the first set one of the command-line option, config.good_job's key
+    # and the variables (GoodJob's `||`; an empty variable is unset), with the name that tells
+    # where it came from. +blank+: blank text is unset too (GoodJob's `presence`).
+    def read(key, *variables, blank: false)
+      set = ->(value) { value && !(blank && value.is_a?(String) && value.valid_encoding? && value.strip.empty?) }
+      return [@options[key], "#{key} (--#{key.to_s.tr("_", "-")})"] if set.call(@options[key])
+      return [@settings[key], key.to_s] if set.call(@settings[key])
+
+      variable = variables.find { |name| set.call(@env[name]) && @env[name] != "" }
+      [variable && @env[variable], variable ? "#{key} (#{variable})" : key.to_s]
     end
 
-    def boolean(value)
-      !FALSE_VALUES.include?(value.is_a?(Symbol) ? value.to_s : value)
-    end
-
-    def number(key, value, type)
-      number = type == Integer ? Integer(value.to_s, 10) : Float(value)
-      return number if !block_given? || yield(number)
-
-      raise ArgumentError
-    rescue ArgumentError, TypeError
-      raise ConfigurationError.new(["#{key} must be #{type == Integer ? "a positive integer" : "a number of seconds"}, got #{value.inspect}"],
-                                   subject: "the job settings")
+    # Seconds within a week either way (≤ 0 has each setting's meaning of off or forever).
+    def period(key, variable, default)
+      value, name = read(key, variable)
+      Settings.seconds(name, value || default, -Settings::MAX_PERIOD..Settings::MAX_PERIOD, subject: JOB_SETTINGS)
     end
 
     def env_cron
       json = @env["GOOD_JOB_CRON"]
-      return nil if json.nil? || json.strip.empty?
+      return nil if json.nil?
 
-      JSON.parse(json, symbolize_names: true)
+      json = Settings.string("cron (GOOD_JOB_CRON)", json, empty: true)
+      return nil if json.strip.empty?
+
+      cron = JSON.parse(json, symbolize_names: true)
+      return cron if cron.is_a?(Hash)
+
+      raise ConfigurationError.new(["cron (GOOD_JOB_CRON) must be a JSON object of entries, got #{Settings.describe(json)}"])
     rescue JSON::ParserError => e
-      raise ConfigurationError.new(["GOOD_JOB_CRON is not valid JSON: #{e.message}"])
+      raise ConfigurationError.new(["GOOD_JOB_CRON is not valid JSON: #{e.message.scrub}"])
     end
   end
 end

@@ -67,7 +67,7 @@ module GoodCron
       attr_reader :scheduler, :poller
 
       def boot
-        settings = RailsConfig.new(::Rails.application.config.good_job)
+        settings = RailsConfig.new(::Rails.application.config.good_job).check!
         @settings = settings
         unless start_here? && (settings.enable_cron? || settings.execution_mode == :async)
           logger.debug { "good_cron: neither the cron scheduler nor the poller runs in this process" }
@@ -139,7 +139,7 @@ module GoodCron
       def start_scheduler(settings)
         @scheduler = Scheduler.new(settings.cron, database_url: database_url, logger: logger,
                                                   graceful_restart_period: settings.graceful_restart_period,
-                                                  enqueue: (::Rails.application.config.good_cron.enqueue || :auto).to_sym)
+                                                  enqueue: ::Rails.application.config.good_cron.enqueue || :auto)
         @scheduler.start
         logger.info "good_cron: cron scheduler started with #{settings.cron.size} entries (pid #{::Process.pid})"
       end

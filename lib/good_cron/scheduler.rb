@@ -30,16 +30,19 @@ module GoodCron
     attr_reader :database_url, :graceful_restart_period, :logger
 
     # +enqueue+: :auto (the engine inserts GoodJob rows where it can, else ActiveJob enqueues),
-    # :good_jobs or :active_job. +claim_timeout+: seconds after which a run claimed by a process
-    # that died before enqueuing it is taken over by another (default 30).
+    # :good_jobs or :active_job. +graceful_restart_period+: seconds (0 to a week) back from
+    # start that missed runs are caught up. +claim_timeout+: seconds (up to a week) after which
+    # a run claimed by a process that died before enqueuing it is taken over (default 30).
     def initialize(cron_hash, database_url: nil, graceful_restart_period: nil, logger: GoodCron.logger,
                    enqueue: :auto, claim_timeout: nil)
       @cron_entries = CronEntry.all_from(cron_hash, enqueue: enqueue)
       @by_key = @cron_entries.to_h { |entry| [entry.key, entry] }
       @database_url = database_url || GoodCron.database_url or
         raise ArgumentError, "good_cron needs a database: pass database_url: or set DATABASE_URL"
-      @graceful_restart_period = graceful_restart_period&.to_f
-      @claim_timeout = claim_timeout&.to_f
+      @database_url = Settings.string(:database_url, @database_url)
+      @graceful_restart_period = graceful_restart_period &&
+                                 Settings.seconds(:graceful_restart_period, graceful_restart_period, 0..Settings::MAX_PERIOD)
+      @claim_timeout = claim_timeout && Settings.seconds(:claim_timeout, claim_timeout, 0..Settings::MAX_PERIOD, positive: true)
       @logger = logger
       @mutex = Mutex.new
     end

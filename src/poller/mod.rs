@@ -9,7 +9,7 @@
 
 pub mod ready;
 
-use crate::config::{pools, PollerConfig, Pool, Queues};
+use crate::config::{duration, pools, PollerConfig, Pool, Queues};
 use crate::scheduler::Level;
 use crate::store::jobs::{
     Dequeue, Finished, Held, Job, LockSession, NotOwned, Released, Unrunnable,
@@ -137,10 +137,14 @@ impl Poller {
             poll_interval: config
                 .poll_interval
                 .filter(|s| *s > 0.0)
-                .and_then(|s| Duration::try_from_secs_f64(s).ok()),
+                .map(|s| duration("poll_interval", s))
+                .transpose()
+                .map_err(StartError::Config)?,
             connect_timeout: config
                 .connect_timeout
-                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .map(|s| duration("connect_timeout", s))
+                .transpose()
+                .map_err(StartError::Config)?
                 .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             config,
             started: Some(started_tx),

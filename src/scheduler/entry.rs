@@ -1,17 +1,51 @@
 //! One cron entry, ready to run: its schedule, and for the direct path its `good_jobs` row
 //! with the ActiveJob hash split around the per-run fields.
 
-use crate::config::{EntryConfig, JobTemplate};
+use crate::config::{micros, EntryConfig, JobTemplate};
 use crate::schedule::Schedule;
 use crate::store::Claim;
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
 use uuid::Uuid;
 
 pub(crate) struct Entry {
     pub config: EntryConfig,
     /// `None` when a Proc picks each next instant (sent by the Ruby side).
     pub schedule: Option<Schedule>,
-    template: Option<(JobTemplate, Vec<Part>)>,
+    template: Option<(JobTemplate, Vec<Part>, Due)>,
+}
+
+/// When a run's job may start (`scheduled_at`), from `set: { wait:, wait_until: }`.
+enum Due {
+    Enqueued,
+    After(TimeDelta),
+    At(DateTime<Utc>),
+}
+
+impl Due {
+    fn of(key: &str, job: &JobTemplate) -> Result<Due, String> {
+        match (job.wait_until, job.wait_seconds) {
+            (Some(until), _) => micros(until)
+                .and_then(DateTime::from_timestamp_micros)
+                .map(Due::At)
+                .ok_or_else(|| format!("{key}: wait_until is out of range: {until}")),
+            (None, Some(wait)) => micros(wait)
+                .filter(|micros| *micros >= 0)
+                .map(|micros| Due::After(TimeDelta::microseconds(micros)))
+                .ok_or_else(|| format!("{key}: wait is out of range: {wait}")),
+            (None, None) => Ok(Due::Enqueued),
+        }
+    }
+
+    /// Saturates rather than overflows (it cannot within the waits the config accepts).
+    fn from(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Due::Enqueued => now,
+            Due::After(wait) => now
+                .checked_add_signed(*wait)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+            Due::At(at) => *at,
+        }
+    }
 }
 
 /// A piece of the serialized ActiveJob hash: fixed text, or a per-run value (with the number
@@ -40,7 +74,7 @@ impl Entry {
             Some(job) => {
                 let template = serde_json::from_str(&job.serialized_params)
                     .map_err(|e| format!("{key}: serialized_params is not a JSON object: {e}"))?;
-                Some((job.clone(), split_template(template)))
+                Some((job.clone(), split_template(template), Due::of(&key, job)?))
             }
             None => None,
         };
@@ -54,15 +88,9 @@ impl Entry {
     /// The `good_jobs` row for the run at `cron_at` (`None`: a manual run), enqueued at `now`;
     /// `None` for an entry on the Ruby path.
     pub fn claim(&self, cron_at: Option<i64>, now: DateTime<Utc>) -> Option<Claim> {
-        let (job, parts) = self.template.as_ref()?;
+        let (job, parts, due) = self.template.as_ref()?;
         let id = Uuid::new_v4();
-        let scheduled_at = match (job.wait_until, job.wait_seconds) {
-            (Some(until), _) => {
-                DateTime::from_timestamp_micros((until * 1e6) as i64).unwrap_or(now)
-            }
-            (None, Some(wait)) => now + chrono::Duration::microseconds((wait * 1e6) as i64),
-            (None, None) => now,
-        };
+        let scheduled_at = due.from(now);
         let mut serialized_params = String::with_capacity(256);
         for part in parts {
             match part {
@@ -160,7 +188,7 @@ mod tests {
     use super::*;
     use crate::config::Enqueue;
 
-    fn entry(serialized_params: &str, wait_seconds: Option<f64>) -> Entry {
+    fn entry(serialized_params: &str, wait_seconds: Option<f64>) -> Result<Entry, String> {
         Entry::new(EntryConfig {
             key: "report".into(),
             cron: Some("every minute".into()),
@@ -175,7 +203,6 @@ mod tests {
             }),
             enabled_by_default: Some(true),
         })
-        .unwrap()
     }
 
     fn stamped(entry: &Entry) -> (Claim, serde_json::Value) {
@@ -190,7 +217,7 @@ mod tests {
     #[test]
     fn stamps_each_run_like_rails_6_1_serializes_it() {
         let template = r#"{"job_class":"ReportJob","job_id":"x","provider_job_id":null,"queue_name":"reports","priority":5,"arguments":[1,{"_aj_symbol_keys":[]}],"executions":0,"locale":"en","enqueued_at":"2020-01-01T00:00:00Z"}"#;
-        let (claim, params) = stamped(&entry(template, None));
+        let (claim, params) = stamped(&entry(template, None).unwrap());
         assert_eq!(params["job_id"], claim.id.to_string());
         assert_eq!(params["enqueued_at"], "2026-01-02T03:04:05Z");
         assert_eq!(
@@ -206,10 +233,30 @@ mod tests {
     #[test]
     fn keeps_rails_7_1_precision_and_moves_scheduled_at_by_wait() {
         let template = r#"{"job_id":"x","enqueued_at":"2020-01-01T00:00:00.000000000Z","scheduled_at":"2020-01-01T00:00:00.000000000Z"}"#;
-        let (claim, params) = stamped(&entry(template, Some(30.0)));
+        let (claim, params) = stamped(&entry(template, Some(30.0)).unwrap());
         assert_eq!(params["enqueued_at"], "2026-01-02T03:04:05.123456789Z");
         assert_eq!(params["scheduled_at"], "2026-01-02T03:04:35.123456789Z");
         assert_eq!((claim.scheduled_at - claim.created_at).num_seconds(), 30);
+    }
+
+    #[test]
+    fn a_wait_out_of_range_is_an_error_and_the_largest_one_stamps_a_time() {
+        let e = entry(
+            r#"{"job_id":"x","enqueued_at":"2020-01-01T00:00:00Z"}"#,
+            Some(1e300),
+        );
+        assert!(e.is_err());
+        let wait = crate::config::MAX_WAIT;
+        let e = entry(
+            r#"{"job_id":"x","enqueued_at":"2020-01-01T00:00:00Z"}"#,
+            Some(wait),
+        )
+        .unwrap();
+        let (claim, _) = stamped(&e);
+        assert_eq!(
+            (claim.scheduled_at - claim.created_at).num_seconds(),
+            wait as i64
+        );
     }
 
     #[test]
@@ -217,7 +264,8 @@ mod tests {
         let e = entry(
             r#"{"job_id":"x","enqueued_at":"2020-01-01T00:00:00Z"}"#,
             None,
-        );
+        )
+        .unwrap();
         assert_ne!(stamped(&e).0.id, stamped(&e).0.id);
     }
 }

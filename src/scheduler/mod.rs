@@ -9,7 +9,7 @@
 
 mod entry;
 
-use crate::config::{Enqueue, SchedulerConfig};
+use crate::config::{duration, Enqueue, SchedulerConfig};
 use crate::store::{Claim, Enqueued, LedgerClaim, Outcome, Store, StoreError};
 use crate::thread::{EngineThread, StartError};
 use chrono::{DateTime, Utc};
@@ -154,12 +154,11 @@ impl Scheduler {
             entries,
             store,
             window: config.graceful_restart_period.map(|s| s.max(0.0) as i64),
-            claim_timeout: Duration::from_secs_f64(
-                config
-                    .claim_timeout
-                    .unwrap_or(DEFAULT_CLAIM_TIMEOUT)
-                    .max(0.0),
-            ),
+            claim_timeout: duration(
+                "claim_timeout",
+                config.claim_timeout.unwrap_or(DEFAULT_CLAIM_TIMEOUT),
+            )
+            .map_err(StartError::Config)?,
             process: Uuid::new_v4(),
             events,
             heap: BinaryHeap::new(),

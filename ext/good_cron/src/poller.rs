@@ -2,7 +2,7 @@
 //! lib/good_cron/poller.rb. Execution threads wait for jobs with the GVL released; a job
 //! crosses as a `NativeJob` that carries its attempt's start and comes back with its result.
 
-use crate::convert::{seconds, unix_time};
+use crate::convert::{bad_config, seconds, unix_time};
 use crate::errors::{error, start_error};
 use crate::gvl::{wait_without_gvl, without_gvl};
 use good_cron_engine::config::PollerConfig;
@@ -80,8 +80,8 @@ impl NativeJob {
 
 impl NativePoller {
     fn start(ruby: &Ruby, config_json: String) -> Result<NativePoller, Error> {
-        let config: PollerConfig = serde_json::from_str(&config_json)
-            .map_err(|e| error(ruby, format!("bad poller configuration: {e}")))?;
+        let config: PollerConfig =
+            serde_json::from_str(&config_json).map_err(|e| bad_config(ruby, "poller", e))?;
         let (logs_tx, logs) = mpsc::channel();
         let mut poller = Poller::start(config, logs_tx).map_err(|e| start_error(ruby, e))?;
         // A signal while connecting is handled at once (the poller goes on connecting).

@@ -2,7 +2,7 @@
 //! Configuration arrives as JSON built by the Ruby side; events leave as plain arrays pulled
 //! by a Ruby thread (`next_event`), so no Ruby object is ever touched off a Ruby thread.
 
-use crate::convert::seconds;
+use crate::convert::{bad_config, seconds};
 use crate::errors::{error, start_error};
 use crate::gvl::without_gvl;
 use good_cron_engine::config::{EntryConfig, SchedulerConfig};
@@ -119,8 +119,8 @@ fn run_event(ruby: &Ruby, kind: &str, run: Run, details: &[Value]) -> Result<Val
 
 impl NativeScheduler {
     fn start(ruby: &Ruby, config_json: String) -> Result<NativeScheduler, Error> {
-        let config: SchedulerConfig = serde_json::from_str(&config_json)
-            .map_err(|e| error(ruby, format!("bad scheduler configuration: {e}")))?;
+        let config: SchedulerConfig =
+            serde_json::from_str(&config_json).map_err(|e| bad_config(ruby, "scheduler", e))?;
         let (sender, events) = mpsc::channel();
         let scheduler =
             without_gvl(|| Scheduler::start(config, sender)).map_err(|e| start_error(ruby, e))?;
@@ -275,8 +275,8 @@ impl NativeScheduler {
     /// Inserts a manual run of a direct entry (given as its engine configuration, JSON);
     /// returns the job id.
     fn enqueue_now(ruby: &Ruby, database_url: String, entry_json: String) -> Result<String, Error> {
-        let entry: EntryConfig = serde_json::from_str(&entry_json)
-            .map_err(|e| error(ruby, format!("bad entry configuration: {e}")))?;
+        let entry: EntryConfig =
+            serde_json::from_str(&entry_json).map_err(|e| bad_config(ruby, "entry", e))?;
         with_store(&database_url, |store| async move {
             scheduler::enqueue_now(&store, entry).await
         })
