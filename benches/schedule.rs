@@ -1,6 +1,11 @@
 //! Parse and `next_after` cost per schedule, in the engine alone (no Ruby).
 //! Run: `cargo bench -p good_cron_engine --bench schedule`
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark over fixed, valid schedules"
+)]
+
 use good_cron_engine::schedule::Schedule;
 use std::hint::black_box;
 use std::time::Instant;

@@ -102,7 +102,7 @@ impl Schedule {
             expand_alias(text).map_err(error)?
         } else {
             match cron_line(text) {
-                Ok(cron) => return Ok(Schedule::new(input, cron)),
+                Ok(cron) => return Schedule::new(input, cron).map_err(error),
                 Err(cron_error) => match nat::to_cron(text) {
                     Ok(cron_text) => cron_text,
                     Err(_) if looks_like_cron(text) => return Err(error(cron_error)),
@@ -111,20 +111,23 @@ impl Schedule {
             }
         };
         cron_line(&cron_text)
-            .map(|cron| Schedule::new(input, cron))
+            .and_then(|cron| Schedule::new(input, cron))
             .map_err(error)
     }
 
-    fn new(source: &str, cron: Cron) -> Schedule {
+    fn new(source: &str, cron: Cron) -> Result<Schedule, String> {
         let zone = match &cron.zone {
-            Some(name) => Zone::named(name).expect("cron_line checked the zone"),
+            // cron_line found the zone; the system's zoneinfo may have changed since.
+            Some(name) => {
+                Zone::named(name).ok_or_else(|| format!("the zone {name} cannot be read"))?
+            }
             None => Zone::process(),
         };
-        Schedule {
+        Ok(Schedule {
             source: source.to_owned(),
             cron,
             zone,
-        }
+        })
     }
 
     /// The text this schedule was parsed from.

@@ -251,6 +251,10 @@ fn parse(input: &str) -> Result<Vec<Node<'_>>, String> {
 }
 
 /// Compiles a raabro `rex` pattern: raabro keeps a match only if it starts at the offset.
+#[allow(
+    clippy::expect_used,
+    reason = "the patterns are constants of this file"
+)]
 fn anchored(pattern: &str) -> Regex {
     Regex::new(&format!("^(?:{pattern})")).expect("fugit's patterns are valid")
 }
@@ -895,6 +899,7 @@ impl Slot {
     }
 
     fn hour_range(&self) -> Result<Option<(i64, i64)>, String> {
+        #[allow(clippy::expect_used, reason = "a constant pattern")]
         static RANGE: LazyLock<Regex> =
             LazyLock::new(|| Regex::new("^([0-9]+)-([0-9]+)$").expect("valid"));
         if self.key != Key::Hm || self.d1 != Data::int(0) {

@@ -68,25 +68,27 @@ impl NativeEnqueuer {
     fn client(&self) -> Result<(Handle, Store), String> {
         let mut client = self.client.lock().map_err(|e| e.to_string())?;
         forget_if_inherited(&mut client);
-        if client.is_none() {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("good_cron-enqueue")
-                .enable_all()
-                .build()
-                .map_err(|e| format!("cannot start the enqueue runtime: {e}"))?;
-            let store = {
-                let _context = runtime.enter();
-                Store::with_connections(&self.database_url, CONNECTIONS)
-                    .map_err(|e| format!("database_url: {e}"))?
-            };
-            *client = Some(Client {
-                pid: std::process::id(),
-                runtime,
-                store,
-            });
-        }
-        let client = client.as_ref().expect("built above");
+        let client = match &mut *client {
+            Some(client) => client,
+            empty => {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("good_cron-enqueue")
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot start the enqueue runtime: {e}"))?;
+                let store = {
+                    let _context = runtime.enter();
+                    Store::with_connections(&self.database_url, CONNECTIONS)
+                        .map_err(|e| format!("database_url: {e}"))?
+                };
+                empty.insert(Client {
+                    pid: std::process::id(),
+                    runtime,
+                    store,
+                })
+            }
+        };
         Ok((client.runtime.handle().clone(), client.store.clone()))
     }
 

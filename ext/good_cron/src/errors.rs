@@ -5,9 +5,17 @@ use magnus::{
     kwargs, prelude::*, value::Lazy, Error, Exception, ExceptionClass, RClass, RModule, Ruby,
 };
 
+#[allow(
+    clippy::unwrap_used,
+    reason = "defining the gem's module and classes at load cannot fail"
+)]
 pub static GOOD_CRON: Lazy<RModule> = Lazy::new(|ruby| ruby.define_module("GoodCron").unwrap());
 
 /// `GoodCron::Error < StandardError`: the base of the gem's own errors.
+#[allow(
+    clippy::unwrap_used,
+    reason = "defining the gem's classes at load cannot fail"
+)]
 pub static ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
     ruby.get_inner(&GOOD_CRON)
         .define_error("Error", ruby.exception_standard_error())
@@ -20,6 +28,10 @@ pub fn error(ruby: &Ruby, message: String) -> Error {
 }
 
 /// `GoodCron::InvalidSchedule < ArgumentError`: a schedule that does not parse.
+#[allow(
+    clippy::unwrap_used,
+    reason = "defining the gem's classes at load cannot fail"
+)]
 pub static INVALID_SCHEDULE: Lazy<ExceptionClass> = Lazy::new(|ruby| {
     ruby.get_inner(&GOOD_CRON)
         .define_error("InvalidSchedule", ruby.exception_arg_error())
@@ -27,6 +39,10 @@ pub static INVALID_SCHEDULE: Lazy<ExceptionClass> = Lazy::new(|ruby| {
 });
 
 /// `GoodCron::SchemaError < GoodCron::Error`: GoodJob's tables or unique index are missing.
+#[allow(
+    clippy::unwrap_used,
+    reason = "defining the gem's classes at load cannot fail"
+)]
 pub static SCHEMA_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
     ruby.get_inner(&GOOD_CRON)
         .define_error("SchemaError", ruby.get_inner(&ERROR))
@@ -35,6 +51,10 @@ pub static SCHEMA_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
 
 /// `GoodCron::DatabaseError < GoodCron::Error`: the database refused the credentials, or does
 /// not exist (an unreachable database is not an error: the engines retry).
+#[allow(
+    clippy::unwrap_used,
+    reason = "defining the gem's classes at load cannot fail"
+)]
 pub static DATABASE_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
     ruby.get_inner(&GOOD_CRON)
         .define_error("DatabaseError", ruby.get_inner(&ERROR))
