@@ -380,7 +380,6 @@ impl Worker {
         }
         self.accept(last);
         let _ = tokio::time::timeout(Duration::from_secs(5), self.record_enqueued()).await;
-        self.recorded.clear();
         let _ = tokio::time::timeout(Duration::from_secs(1), self.store.close()).await;
     }
 
@@ -478,10 +477,6 @@ impl Worker {
     async fn handle(&mut self, commands: Vec<Command>) {
         self.accept(commands);
         self.record_enqueued().await;
-        // Told whether or not the write worked: a host never waits on a database that is away.
-        for recorded in self.recorded.drain(..) {
-            let _ = recorded.send(());
-        }
     }
 
     /// Sends `Event::Quiesced`, after every `Enqueue`; runs waiting for a retry are left to
@@ -610,22 +605,25 @@ impl Worker {
     /// stop that interrupts this writes them on its way out, and a failed write is retried
     /// at the next tick (until then, their claims look pending to other processes).
     async fn record_enqueued(&mut self) {
-        if self.unrecorded.is_empty() {
-            return;
-        }
-        match self
-            .store
-            .mark_enqueued(&self.unrecorded, self.process)
-            .await
-        {
-            Ok(()) => self.unrecorded.clear(),
-            Err(e) => {
-                let message = format!(
-                    "good_cron: could not record {} enqueued run(s) yet: {e}; retrying",
-                    self.unrecorded.len()
-                );
-                self.log(Level::Warn, message);
+        if !self.unrecorded.is_empty() {
+            match self
+                .store
+                .mark_enqueued(&self.unrecorded, self.process)
+                .await
+            {
+                Ok(()) => self.unrecorded.clear(),
+                Err(e) => {
+                    let message = format!(
+                        "good_cron: could not record {} enqueued run(s) yet: {e}; retrying",
+                        self.unrecorded.len()
+                    );
+                    self.log(Level::Warn, message);
+                }
             }
+        }
+        // Told whether or not the write worked: a host never waits on a database that is away.
+        for recorded in self.recorded.drain(..) {
+            let _ = recorded.send(());
         }
     }
 
