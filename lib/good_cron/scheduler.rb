@@ -44,8 +44,9 @@ module GoodCron
       @mutex = Mutex.new
     end
 
-    # Starts the engine in this process. Raises SchemaError when GoodJob's tables are missing;
-    # an unreachable database is not an error (the engine retries and logs).
+    # Starts the engine in this process. Raises SchemaError when a table the entries need is
+    # missing (GoodJob's for direct entries, good_cron_claims for the others); an unreachable
+    # database is not an error (the engine retries and logs).
     def start
       @mutex.synchronize do
         forget_forked_parent
