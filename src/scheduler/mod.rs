@@ -17,8 +17,7 @@ use chrono::{DateTime, Utc};
 use entry::{naive, Entry};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc as async_mpsc, watch, Notify};
 use tokio::time::Instant;
@@ -123,22 +122,83 @@ const DEFAULT_CLAIM_TIMEOUT: f64 = 30.0;
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 
 /// The host is stopping: once set, the scheduler claims no Ruby-path run (it would not be
-/// enqueued), and says `Event::Quiesced` after the last `Enqueue`.
-#[derive(Debug, Default)]
+/// enqueued), and `Event::Quiesced` follows the last `Enqueue`: at once, unless a claim whose
+/// runs go to the host is in flight (then when it is done), so a stop never waits on a
+/// database that is away for anything else.
+#[derive(Debug)]
 pub struct Quiesce {
-    set: AtomicBool,
+    state: Mutex<QuiesceState>,
     wake: Notify,
 }
 
+#[derive(Debug)]
+struct QuiesceState {
+    set: bool,
+    /// A claim whose runs go to the host is in flight.
+    handing: bool,
+    /// Taken when `Event::Quiesced` is sent.
+    events: Option<mpsc::Sender<Event>>,
+}
+
+impl QuiesceState {
+    fn tell_if_done(&mut self) {
+        if self.set && !self.handing {
+            if let Some(events) = self.events.take() {
+                let _ = events.send(Event::Quiesced);
+            }
+        }
+    }
+}
+
+/// While alive, a quiesce waits for the runs it is handing over.
+struct Handing<'a>(&'a Quiesce);
+
+impl Drop for Handing<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.state();
+        state.handing = false;
+        state.tell_if_done();
+    }
+}
+
 impl Quiesce {
+    fn new(events: mpsc::Sender<Event>) -> Quiesce {
+        Quiesce {
+            state: Mutex::new(QuiesceState {
+                set: false,
+                handing: false,
+                events: Some(events),
+            }),
+            wake: Notify::new(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, QuiesceState> {
+        // The state stays consistent whatever panicked while holding it.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn set(&self) {
-        self.set.store(true, Ordering::SeqCst);
+        let mut state = self.state();
+        state.set = true;
+        state.tell_if_done();
+        drop(state);
         // Wakes the scheduler from its sleep until the next instant or retry.
         self.wake.notify_one();
     }
 
     pub fn is_set(&self) -> bool {
-        self.set.load(Ordering::SeqCst)
+        self.state().set
+    }
+
+    /// Before a claim whose runs go to the host: `None` once quiesced (claim none of them).
+    fn handing(&self) -> Option<Handing<'_>> {
+        let mut state = self.state();
+        if state.set {
+            return None;
+        }
+        state.handing = true;
+        Some(Handing(self))
     }
 }
 
@@ -167,7 +227,7 @@ impl Scheduler {
             .cloned()
             .map(Entry::new)
             .collect::<Result<Vec<_>, _>>()?;
-        let quiesce = Arc::new(Quiesce::default());
+        let quiesce = Arc::new(Quiesce::new(events.clone()));
         let (commands, commands_rx) = async_mpsc::unbounded_channel();
         let (ready_tx, ready) = mpsc::channel();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -204,7 +264,6 @@ impl Scheduler {
             backoff: Duration::ZERO,
             housekeeping_at: None,
             quiesce: quiesce.clone(),
-            quiesce_told: false,
             settings: None,
             unrecorded: Vec::new(),
             recorded: Vec::new(),
@@ -296,8 +355,6 @@ struct Worker {
     housekeeping_at: Option<i64>,
     /// The host is stopping: no more Ruby-path claims.
     quiesce: Arc<Quiesce>,
-    /// `Event::Quiesced` was sent.
-    quiesce_told: bool,
     /// Whether GoodJob's `good_job_settings` exists (`None` until the database answered).
     settings: Option<bool>,
     /// Runs the host enqueued, not yet written to the ledger.
@@ -425,8 +482,8 @@ impl Worker {
         let quiesce = self.quiesce.clone();
         loop {
             let quiesced = self.is_quiesced();
-            if quiesced && !self.quiesce_told {
-                self.tell_quiesced();
+            if quiesced && !self.handed.is_empty() {
+                self.leave_handed();
             } else if self.down_since.is_some() && !quiesced {
                 self.recover().await;
                 continue;
@@ -479,10 +536,8 @@ impl Worker {
         self.record_enqueued().await;
     }
 
-    /// Sends `Event::Quiesced`, after every `Enqueue`; runs waiting for a retry are left to
-    /// be taken over.
-    fn tell_quiesced(&mut self) {
-        self.quiesce_told = true;
+    /// Once quiesced: runs waiting for a retry are left to be taken over.
+    fn leave_handed(&mut self) {
         let waiting = self
             .handed
             .values()
@@ -492,7 +547,6 @@ impl Worker {
             self.log(Level::Warn, format!("good_cron: stopping with {waiting} run(s) whose enqueue raised; another process takes them over after claim_timeout"));
         }
         self.handed.clear();
-        self.emit(Event::Quiesced);
     }
 
     /// Tells the host to enqueue a run this process claimed (or took over) at `claimed`.
@@ -548,6 +602,10 @@ impl Worker {
 
     /// Hands over again the runs whose retry is due.
     fn retry_raised(&mut self) {
+        let quiesce = self.quiesce.clone();
+        let Some(_handing) = quiesce.handing() else {
+            return;
+        };
         let instant = Instant::now();
         let stamp = now();
         let due: Vec<Run> = self
@@ -707,20 +765,6 @@ impl Worker {
                 Some((claim, (at, i)))
             })
             .unzip();
-        let quiesced = self.is_quiesced();
-        let ledger_due: Vec<(i64, usize)> = due
-            .iter()
-            .copied()
-            .filter(|&(_, i)| !quiesced && self.entries[i].config.enqueue == Enqueue::ActiveJob)
-            .collect();
-        let ledger: Vec<LedgerClaim> = ledger_due
-            .iter()
-            .map(|&(at, i)| LedgerClaim {
-                cron_key: self.entries[i].config.key.clone(),
-                cron_at: naive(at),
-                enabled_by_default: self.entries[i].config.enabled_by_default,
-            })
-            .collect();
         let mut won = 0;
         let outcomes = self.store.claim(&direct).await?;
         for ((claim, &(at, i)), outcome) in direct.iter().zip(&direct_due).zip(outcomes) {
@@ -732,6 +776,23 @@ impl Worker {
                 job_id,
             });
         }
+        let quiesce = self.quiesce.clone();
+        let handing = quiesce.handing();
+        let ledger_due: Vec<(i64, usize)> = due
+            .iter()
+            .copied()
+            .filter(|&(_, i)| {
+                handing.is_some() && self.entries[i].config.enqueue == Enqueue::ActiveJob
+            })
+            .collect();
+        let ledger: Vec<LedgerClaim> = ledger_due
+            .iter()
+            .map(|&(at, i)| LedgerClaim {
+                cron_key: self.entries[i].config.key.clone(),
+                cron_at: naive(at),
+                enabled_by_default: self.entries[i].config.enabled_by_default,
+            })
+            .collect();
         if ledger.is_empty() {
             return Ok(won);
         }
@@ -748,7 +809,7 @@ impl Worker {
             let run = self.run_of(i, at, stamp, caught_up);
             if outcome == Outcome::Claimed {
                 won += 1;
-                // Handed over even if a quiesce came meanwhile: `Quiesced` comes after it.
+                // Handed over even if a quiesce came meanwhile: `Quiesced` waits for it.
                 self.hand_over(run, claimed);
             } else {
                 self.emit(Event::Skipped { run, outcome });
@@ -760,6 +821,10 @@ impl Worker {
     /// Ruby-path runs whose process died between claim and enqueue (or whose enqueue kept
     /// raising) are taken over, or skipped when older than the catch-up window.
     async fn take_over_stale(&mut self) {
+        let quiesce = self.quiesce.clone();
+        let Some(_handing) = quiesce.handing() else {
+            return;
+        };
         let claimed = Instant::now();
         let timeout = self.claim_timeout;
         self.handed

@@ -390,10 +390,12 @@ impl Store {
     /// Forgets closed ledger rows a week old: they only guard against a second claim of a
     /// past run.
     pub async fn prune_ledger(&self) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM good_cron_claims WHERE claimed_at < now() - interval '7 days' \
-                     AND (enqueued_at IS NOT NULL OR failed_at IS NOT NULL)")
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "DELETE FROM good_cron_claims WHERE claimed_at < now() - interval '7 days' \
+                     AND (enqueued_at IS NOT NULL OR failed_at IS NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
