@@ -55,6 +55,7 @@ if options[:adapter] == "recording"
   RaceJob.queue_adapter = RecordingAdapter.new
 elsif options[:adapter] == "sidekiq"
   require "sidekiq"
+  require_relative "redis_server" # for its redis-rb setting
   RaceJob.queue_adapter = :sidekiq
 end
 # ActiveJob logs each enqueue to stdout by default, where this script writes JSON lines.
