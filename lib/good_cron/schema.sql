@@ -151,9 +151,6 @@ CREATE INDEX IF NOT EXISTS index_good_job_executions_on_process_id_and_created_a
 -- good_cron's own table: the claim ledger of entries enqueued through ActiveJob (Procs,
 -- enqueue callbacks, other backends). One row per (cron_key, cron_at) decides which process
 -- enqueues that run; a claim never enqueued (its process died) is taken over by another.
--- failed_at and error close a claim without an enqueue, on purpose ("skipped: disabled" by
--- its Proc, "skipped: stale" when too old to enqueue late); an enqueue that raised leaves the
--- claim pending, to be retried.
 CREATE TABLE IF NOT EXISTS good_cron_claims (
     cron_key text NOT NULL,
     cron_at timestamp(6) without time zone NOT NULL,
