@@ -23,8 +23,8 @@ require "active_job"
 #   enqueued twice only when the claiming process takes longer than claim_timeout from its
 #   claim to that record and still enqueues: it stalled (GC or VM pause, a slow or hung
 #   adapter, a backlog of enqueues at one instant, the database unreachable for the record),
-#   or it died in the milliseconds between perform_later returning and the record. That case
-#   is documented, not tested here. With GoodJob's adapter, the unique index of good_jobs on
+#   or it died in the milliseconds between perform_later returning and the record (measured
+#   in scheduler_ledger_fault_test.rb). With GoodJob's adapter, the unique index of good_jobs on
 #   (cron_key, cron_at) refuses the second row.
 class SchedulerLedgerRaceTest < Minitest::Test
   include Waiting

@@ -82,19 +82,6 @@ class SchedulerTest < Minitest::Test
     assert_equal (ats.first.to_i..ats.last.to_i).to_a, ats.map(&:to_i), "#{key}: every instant, each once"
   end
 
-
-  # A database of its own on the test server, dropped after the block.
-  def with_scratch_database(name)
-    admin = PG.connect(TestDatabase.server_url)
-    admin.exec("SET client_min_messages TO warning")
-    admin.exec("DROP DATABASE IF EXISTS #{admin.quote_ident(name)} WITH (FORCE)")
-    admin.exec("CREATE DATABASE #{admin.quote_ident(name)}")
-    yield TestDatabase.url_for(name)
-  ensure
-    admin&.exec("DROP DATABASE IF EXISTS #{admin.quote_ident(name)} WITH (FORCE)")
-    admin&.close
-  end
-
   # --- lifecycle ---------------------------------------------------------------------------
 
   def test_start_then_stop_returns_promptly_and_leaves_nothing_running
@@ -153,7 +140,7 @@ class SchedulerTest < Minitest::Test
     end
     assert_equal 0, left, "cycles in which the engine thread outlived stop"
 
-    with_scratch_database("good_cron_test_scheduler_cycles") do |url|
+    TestDatabase.scratch("good_cron_test_scheduler_cycles") do |url|
       failing = scheduler({ tick: every_second }, database_url: url)
       left = 50.times.count do
         assert_raises(GoodCron::SchemaError) { failing.start }
@@ -312,7 +299,7 @@ class SchedulerTest < Minitest::Test
   # --- schema ------------------------------------------------------------------------------
 
   def test_start_on_a_database_without_good_jobs_names_the_migration
-    with_scratch_database("good_cron_test_scheduler_empty") do |url|
+    TestDatabase.scratch("good_cron_test_scheduler_empty") do |url|
       scheduler = scheduler({ tick: every_second }, database_url: url)
       engine_before = os_threads
       error = assert_raises(GoodCron::SchemaError) { scheduler.start }
@@ -327,7 +314,7 @@ class SchedulerTest < Minitest::Test
   end
 
   def test_start_without_the_unique_index_or_the_settings_table_names_what_is_missing
-    with_scratch_database("good_cron_test_scheduler_noindex") do |url|
+    TestDatabase.scratch("good_cron_test_scheduler_noindex") do |url|
       conn = PG.connect(url)
       conn.exec("SET client_min_messages TO warning")
       conn.exec(File.read(TestDatabase::SCHEMA))

@@ -47,8 +47,9 @@ module GoodCron
       @mutex = Mutex.new
     end
 
-    # Starts the engine in this process. Raises SchemaError when GoodJob's tables are missing;
-    # an unreachable database is not an error (the engine retries and logs).
+    # Starts the engine in this process. Raises SchemaError when a table the entries need is
+    # missing (GoodJob's for direct entries, good_cron_claims for the others); an unreachable
+    # database is not an error (the engine retries and logs).
     def start
       @mutex.synchronize do
         forget_forked_parent
@@ -202,6 +203,7 @@ module GoodCron
       name = case outcome
              when :claimed then caught_up ? "caught_up" : "claimed"
              when :duplicate then "skipped_duplicate"
+             when :stale then "skipped_stale"
              else "skipped_disabled"
              end
       if outcome == :claimed && logger.debug?
@@ -211,21 +213,22 @@ module GoodCron
       instrument(name, &payload)
     end
 
-    # The Ruby path: this process won the run; enqueue it and tell the engine.
+    # The Ruby path: this process won the run; enqueue it and tell the engine, which records
+    # the job id before the next run is enqueued. An enqueue that raises is handed over again
+    # by the engine (with backoff, logged there), not dropped.
     def enqueue_run(native, entry, run, caught_up)
       unless entry.enabled_by_default || enabled?(entry)
-        native.enqueued(entry.key, run[:cron_at].to_i, nil, "skipped: disabled")
+        native.enqueue_skipped(entry.key, run[:cron_at].to_i, "skipped: disabled")
         return instrument("skipped_disabled") { run }
       end
       begin
         job_id = entry.enqueue_now(run[:cron_at])
       rescue StandardError => e
         error = "#{e.class}: #{e.message}"
-        native.enqueued(entry.key, run[:cron_at].to_i, nil, error)
-        logger.error("good_cron: enqueuing #{entry.key} for #{run[:cron_at].utc} failed: #{error}")
+        native.enqueue_raised(entry.key, run[:cron_at].to_i, error)
         return instrument("failed") { run.merge(error: error) }
       end
-      native.enqueued(entry.key, run[:cron_at].to_i, job_id, nil)
+      native.enqueued(entry.key, run[:cron_at].to_i, job_id)
       publish_outcome(:claimed, caught_up) { run.merge(job_id: job_id, enqueue: :active_job) }
     end
 

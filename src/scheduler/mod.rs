@@ -4,22 +4,23 @@
 //!
 //! Direct entries are inserted into `good_jobs` by the engine. Ruby-path entries are claimed in
 //! the `good_cron_claims` ledger and handed to the host (`Event::Enqueue`), which enqueues them
-//! through ActiveJob and reports back (`Command::Enqueued`). Entries whose schedule is a Proc
-//! get each next instant from the host (`Event::Next` → `Command::Next`).
+//! through ActiveJob and reports back (`Command::Reported`): an enqueue that raised is handed
+//! over again with backoff until `claim_timeout`, then left for a takeover. Entries whose
+//! schedule is a Proc get each next instant from the host (`Event::Next` → `Command::Next`).
 
 mod entry;
 
 use crate::config::{duration, Enqueue, SchedulerConfig};
-use crate::store::{Claim, Enqueued, LedgerClaim, Outcome, Store, StoreError};
+use crate::store::{Claim, Enqueued, LedgerClaim, Outcome, Stale, Store, StoreError};
 use crate::thread::{EngineThread, StartError};
 use chrono::{DateTime, Utc};
 use entry::{naive, Entry};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc as async_mpsc, watch};
+use tokio::sync::{mpsc as async_mpsc, watch, Notify};
+use tokio::time::Instant;
 use uuid::Uuid;
 
 /// How bad a log line is.
@@ -63,7 +64,7 @@ pub enum Event {
     Enqueue {
         run: Run,
     },
-    /// Another process has a Ruby-path run, or its entry is disabled.
+    /// Another process has a Ruby-path run, its entry is disabled, or its claim is stale.
     Skipped {
         run: Run,
         outcome: Outcome,
@@ -74,17 +75,30 @@ pub enum Event {
         key: String,
         after: Option<i64>,
     },
+    /// The host asked to quiesce and every `Enqueue` was sent: no more will be.
+    Quiesced,
+}
+
+/// What the host did with a Ruby-path run it was handed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Report {
+    /// Enqueued, with its job id (`None`: a Proc enqueued by itself, or a callback halted).
+    Enqueued(Option<String>),
+    /// Not enqueued, on purpose (the reason is recorded): e.g. its Proc says disabled.
+    Skipped(String),
+    /// Enqueuing raised: retried with backoff until `claim_timeout`.
+    Raised(String),
 }
 
 /// What the host tells the scheduler.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Command {
-    /// A Ruby-path run was enqueued (`job_id`), or enqueuing it raised (`error`).
-    Enqueued {
+    /// What became of a Ruby-path run. `recorded` is told once the ledger write was tried.
+    Reported {
         key: String,
         cron_at: i64,
-        job_id: Option<String>,
-        error: Option<String>,
+        report: Report,
+        recorded: Option<mpsc::Sender<()>>,
     },
     /// The next instant of a Proc-scheduled entry; `None`: it never runs again.
     Next { key: String, at: Option<i64> },
@@ -100,14 +114,101 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 const HOUSEKEEPING_EVERY: i64 = 600;
 /// How often ledger claims left by dead processes are looked for.
 const STALE_CHECK_EVERY: u64 = 5;
+/// A stale claim is enqueued late only while its instant is at most the catch-up window plus
+/// `claim_timeout` plus this old (two looks for stale claims); an older one is skipped.
+const STALE_MARGIN: f64 = 2.0 * STALE_CHECK_EVERY as f64;
 const DEFAULT_CLAIM_TIMEOUT: f64 = 30.0;
 /// How long the first connection may take before the database counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The first retry of an enqueue that raised; then doubling up to `MAX_BACKOFF`.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
+
+/// The host is stopping: once set, the scheduler claims no Ruby-path run (it would not be
+/// enqueued), and `Event::Quiesced` follows the last `Enqueue`: at once, unless a claim whose
+/// runs go to the host is in flight (then when it is done), so a stop never waits on a
+/// database that is away for anything else.
+#[derive(Debug)]
+pub struct Quiesce {
+    state: Mutex<QuiesceState>,
+    wake: Notify,
+}
+
+#[derive(Debug)]
+struct QuiesceState {
+    set: bool,
+    /// A claim whose runs go to the host is in flight.
+    handing: bool,
+    /// Taken when `Event::Quiesced` is sent.
+    events: Option<mpsc::Sender<Event>>,
+}
+
+impl QuiesceState {
+    fn tell_if_done(&mut self) {
+        if self.set && !self.handing {
+            if let Some(events) = self.events.take() {
+                let _ = events.send(Event::Quiesced);
+            }
+        }
+    }
+}
+
+/// While alive, a quiesce waits for the runs it is handing over.
+struct Handing<'a>(&'a Quiesce);
+
+impl Drop for Handing<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.state();
+        state.handing = false;
+        state.tell_if_done();
+    }
+}
+
+impl Quiesce {
+    fn new(events: mpsc::Sender<Event>) -> Quiesce {
+        Quiesce {
+            state: Mutex::new(QuiesceState {
+                set: false,
+                handing: false,
+                events: Some(events),
+            }),
+            wake: Notify::new(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, QuiesceState> {
+        // The state stays consistent whatever panicked while holding it.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set(&self) {
+        let mut state = self.state();
+        state.set = true;
+        state.tell_if_done();
+        drop(state);
+        // Wakes the scheduler from its sleep until the next instant or retry.
+        self.wake.notify_one();
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.state().set
+    }
+
+    /// Before a claim whose runs go to the host: `None` once quiesced (claim none of them).
+    fn handing(&self) -> Option<Handing<'_>> {
+        let mut state = self.state();
+        if state.set {
+            return None;
+        }
+        state.handing = true;
+        Some(Handing(self))
+    }
+}
+
 /// A running scheduler. Dropping it asks the thread to stop without waiting.
 pub struct Scheduler {
     commands: async_mpsc::UnboundedSender<Command>,
-    quiesced: Arc<AtomicBool>,
+    quiesce: Arc<Quiesce>,
     thread: EngineThread,
 }
 
@@ -119,6 +220,7 @@ impl Scheduler {
         config: SchedulerConfig,
         events: mpsc::Sender<Event>,
     ) -> Result<Scheduler, StartError> {
+        let claim_timeout = config.claim_timeout.unwrap_or(DEFAULT_CLAIM_TIMEOUT);
         let entries = config
             .entries
             .iter()
@@ -126,7 +228,7 @@ impl Scheduler {
             .map(Entry::new)
             .collect::<Result<Vec<_>, _>>()
             .map_err(StartError::Config)?;
-        let quiesced = Arc::new(AtomicBool::new(false));
+        let quiesce = Arc::new(Quiesce::new(events.clone()));
         let (commands, commands_rx) = async_mpsc::unbounded_channel();
         let (ready_tx, ready) = mpsc::channel();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -154,11 +256,10 @@ impl Scheduler {
             entries,
             store,
             window: config.graceful_restart_period.map(|s| s.max(0.0) as i64),
-            claim_timeout: duration(
-                "claim_timeout",
-                config.claim_timeout.unwrap_or(DEFAULT_CLAIM_TIMEOUT),
-            )
-            .map_err(StartError::Config)?,
+            claim_timeout: duration("claim_timeout", claim_timeout).map_err(StartError::Config)?,
+            stale_after: config.graceful_restart_period.unwrap_or(0.0).max(0.0)
+                + claim_timeout
+                + STALE_MARGIN,
             process: Uuid::new_v4(),
             events,
             heap: BinaryHeap::new(),
@@ -166,8 +267,11 @@ impl Scheduler {
             outage: false,
             backoff: Duration::ZERO,
             housekeeping_at: None,
-            quiesced: quiesced.clone(),
+            quiesce: quiesce.clone(),
+            settings: None,
             unrecorded: Vec::new(),
+            recorded: Vec::new(),
+            handed: HashMap::new(),
         };
         let report = {
             let events = worker.events.clone();
@@ -195,18 +299,18 @@ impl Scheduler {
             }
             _ => Ok(Scheduler {
                 commands,
-                quiesced,
+                quiesce,
                 thread,
             }),
         }
     }
 
-    /// The quiesce flag. Setting it stops claiming (the host is stopping) while the scheduler
-    /// keeps recording what the host enqueued, so runs enqueued during a graceful stop are not
-    /// taken over and enqueued again. No `Enqueue` event is sent once it is set, but those
-    /// already sent must be handled.
-    pub fn quiesced_flag(&self) -> Arc<AtomicBool> {
-        self.quiesced.clone()
+    /// The quiesce switch. Setting it stops claiming Ruby-path runs (the host is stopping)
+    /// while the scheduler keeps recording what the host enqueued, so runs enqueued during a
+    /// graceful stop are not taken over and enqueued again. Every `Enqueue` sent before
+    /// `Event::Quiesced` must be handled.
+    pub fn quiesce(&self) -> Arc<Quiesce> {
+        self.quiesce.clone()
     }
 
     /// Hands a command to the scheduler thread (ignored once it has stopped).
@@ -258,6 +362,8 @@ struct Worker {
     /// How far back a start claims missed instants (`cron_graceful_restart_period`).
     window: Option<i64>,
     claim_timeout: Duration,
+    /// Seconds after its instant past which a stale claim is skipped, not taken over.
+    stale_after: f64,
     /// This scheduler's id in the ledger.
     process: Uuid,
     events: mpsc::Sender<Event>,
@@ -269,14 +375,40 @@ struct Worker {
     outage: bool,
     backoff: Duration,
     housekeeping_at: Option<i64>,
-    /// The host is stopping: no more claims.
-    quiesced: Arc<AtomicBool>,
+    /// The host is stopping: no more Ruby-path claims.
+    quiesce: Arc<Quiesce>,
+    /// Whether GoodJob's `good_job_settings` exists (`None` until the database answered).
+    settings: Option<bool>,
     /// Runs the host enqueued, not yet written to the ledger.
     unrecorded: Vec<Enqueued>,
+    /// Who waits for those writes.
+    recorded: Vec<mpsc::Sender<()>>,
+    /// Ruby-path runs handed to the host and not reported yet.
+    handed: HashMap<(String, i64), Handed>,
+}
+
+/// A Ruby-path run handed to the host.
+struct Handed {
+    run: Run,
+    /// Just before the statement that claimed it (or took it over): retries stop at this
+    /// plus `claim_timeout`, when other processes may take it over.
+    claimed: Instant,
+    /// Enqueues that raised so far.
+    raised: u32,
+    /// When to hand it over again after it raised.
+    retry_at: Option<Instant>,
 }
 
 fn now() -> DateTime<Utc> {
     Utc::now()
+}
+
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until_instant(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Sleeps until the wall clock reaches `at` (whole seconds), or forever without one.
@@ -297,7 +429,7 @@ async fn sleep_until(at: Option<i64>) {
 
 impl Worker {
     fn is_quiesced(&self) -> bool {
-        self.quiesced.load(Ordering::SeqCst)
+        self.quiesce.is_set()
     }
 
     fn emit(&self, event: Event) {
@@ -338,18 +470,27 @@ impl Worker {
         commands: &mut async_mpsc::UnboundedReceiver<Command>,
     ) {
         let started = now().timestamp();
+        let direct = self
+            .entries
+            .iter()
+            .any(|e| e.config.enqueue == Enqueue::GoodJobs);
         let checked = match self.store.probe(CONNECT_TIMEOUT).await {
-            Ok(()) => self.store.check_schema(!self.ledger_keys.is_empty()).await,
+            Ok(()) => {
+                self.store
+                    .check_schema(direct, !self.ledger_keys.is_empty())
+                    .await
+            }
             Err(e) => Err(e),
         };
-        if let Err(e) = &checked {
-            match (e.start_error(), ready.as_ref()) {
+        match checked {
+            Ok(settings) => self.settings = Some(settings),
+            Err(e) => match (e.start_error(), ready.as_ref()) {
                 (Some(refused), Some(ready)) => {
                     let _ = ready.send(Err(refused));
                     return;
                 }
                 _ => self.went_down(started, &e.to_string()),
-            }
+            },
         }
         if let Some(ready) = ready {
             let _ = ready.send(Ok(()));
@@ -370,20 +511,27 @@ impl Worker {
         // Stale claims are looked for on a timer of their own: an entry may run rarely.
         let mut stale_check = tokio::time::interval(Duration::from_secs(STALE_CHECK_EVERY));
         stale_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let quiesce = self.quiesce.clone();
         loop {
-            if self.down_since.is_some() && !self.is_quiesced() {
+            let quiesced = self.is_quiesced();
+            if quiesced && !self.handed.is_empty() {
+                self.leave_handed();
+            } else if self.down_since.is_some() && !quiesced {
                 self.recover().await;
                 continue;
             }
-            let next = if self.is_quiesced() {
+            let next = if quiesced {
                 None
             } else {
                 self.heap.peek().map(|&Reverse((at, _))| at)
             };
-            let check_stale = !self.ledger_keys.is_empty() && !self.is_quiesced();
+            let retry = self.handed.values().filter_map(|h| h.retry_at).min();
+            let check_stale = !self.ledger_keys.is_empty() && !quiesced;
             tokio::select! {
                 _ = sleep_until(next) => self.tick().await,
+                _ = sleep_until_instant(retry), if !quiesced => self.retry_raised(),
                 _ = stale_check.tick(), if check_stale => self.take_over_stale().await,
+                _ = quiesce.wake.notified(), if !quiesced => {}
                 Some(command) = commands.recv() => {
                     let mut batch = vec![command];
                     while let Ok(more) = commands.try_recv() {
@@ -420,21 +568,120 @@ impl Worker {
         self.record_enqueued().await;
     }
 
+    /// Once quiesced: runs waiting for a retry are left to be taken over.
+    fn leave_handed(&mut self) {
+        let waiting = self
+            .handed
+            .values()
+            .filter(|h| h.retry_at.is_some())
+            .count();
+        if waiting > 0 {
+            self.log(Level::Warn, format!("good_cron: stopping with {waiting} run(s) whose enqueue raised; another process takes them over after claim_timeout"));
+        }
+        self.handed.clear();
+    }
+
+    /// Tells the host to enqueue a run this process claimed (or took over) at `claimed`.
+    fn hand_over(&mut self, run: Run, claimed: Instant) {
+        let key = (run.key.clone(), run.cron_at);
+        self.handed.insert(
+            key,
+            Handed {
+                run: run.clone(),
+                claimed,
+                raised: 0,
+                retry_at: None,
+            },
+        );
+        self.emit(Event::Enqueue { run });
+    }
+
+    /// The host's enqueue of a run raised: hands it over again after a backoff while its
+    /// claim is younger than `claim_timeout`; after that, other processes may take it over.
+    fn raised(&mut self, key: String, cron_at: i64, error: &str) {
+        let timeout = self.claim_timeout;
+        let at = naive(cron_at);
+        let Some(handed) = self.handed.get_mut(&(key.clone(), cron_at)) else {
+            self.log(
+                Level::Error,
+                format!("good_cron: enqueuing {key} for {at} raised {error}; left for a takeover"),
+            );
+            return;
+        };
+        let backoff = FIRST_RETRY
+            .saturating_mul(2u32.saturating_pow(handed.raised))
+            .min(MAX_BACKOFF);
+        handed.raised = handed.raised.saturating_add(1);
+        let retry_at = Instant::now().checked_add(backoff);
+        let deadline = handed.claimed.checked_add(timeout);
+        match (retry_at, deadline) {
+            (Some(retry_at), Some(deadline)) if retry_at < deadline => {
+                handed.retry_at = Some(retry_at);
+                self.log(
+                    Level::Error,
+                    format!(
+                        "good_cron: enqueuing {key} for {at} raised {error}; retrying in {:.2}s",
+                        backoff.as_secs_f64()
+                    ),
+                );
+            }
+            _ => {
+                self.handed.remove(&(key.clone(), cron_at));
+                self.log(Level::Error, format!("good_cron: enqueuing {key} for {at} raised {error}, still after claim_timeout ({:.0}s); left for a takeover", timeout.as_secs_f64()));
+            }
+        }
+    }
+
+    /// Hands over again the runs whose retry is due.
+    fn retry_raised(&mut self) {
+        let quiesce = self.quiesce.clone();
+        let Some(_handing) = quiesce.handing() else {
+            return;
+        };
+        let instant = Instant::now();
+        let stamp = now();
+        let due: Vec<Run> = self
+            .handed
+            .values_mut()
+            .filter(|h| h.retry_at.is_some_and(|at| at <= instant))
+            .map(|h| {
+                h.retry_at = None;
+                h.run.clone()
+            })
+            .collect();
+        for mut run in due {
+            run.lateness = self.lateness(run.cron_at, stamp);
+            self.emit(Event::Enqueue { run });
+        }
+    }
+
     /// Takes in commands; enqueued runs wait in `unrecorded` until written.
     fn accept(&mut self, commands: Vec<Command>) {
         for command in commands {
             match command {
-                Command::Enqueued {
+                Command::Reported {
                     key,
                     cron_at,
-                    job_id,
-                    error,
-                } => self.unrecorded.push(Enqueued {
-                    cron_key: key,
-                    cron_at: naive(cron_at),
-                    job_id,
-                    error,
-                }),
+                    report,
+                    recorded,
+                } => {
+                    self.recorded.extend(recorded);
+                    let (job_id, skipped) = match report {
+                        Report::Enqueued(job_id) => (job_id, None),
+                        Report::Skipped(reason) => (None, Some(reason)),
+                        Report::Raised(error) => {
+                            self.raised(key, cron_at, &error);
+                            continue;
+                        }
+                    };
+                    self.handed.remove(&(key.clone(), cron_at));
+                    self.unrecorded.push(Enqueued {
+                        cron_key: key,
+                        cron_at: naive(cron_at),
+                        job_id,
+                        skipped,
+                    });
+                }
                 Command::Next { key, at } => {
                     if let (Some(&i), Some(at)) = (self.by_key.get(&key), at) {
                         self.heap.push(Reverse((at, i)));
@@ -448,22 +695,25 @@ impl Worker {
     /// stop that interrupts this writes them on its way out, and a failed write is retried
     /// at the next tick (until then, their claims look pending to other processes).
     async fn record_enqueued(&mut self) {
-        if self.unrecorded.is_empty() {
-            return;
-        }
-        match self
-            .store
-            .mark_enqueued(&self.unrecorded, self.process)
-            .await
-        {
-            Ok(()) => self.unrecorded.clear(),
-            Err(e) => {
-                let message = format!(
-                    "good_cron: could not record {} enqueued run(s) yet: {e}; retrying",
-                    self.unrecorded.len()
-                );
-                self.log(Level::Warn, message);
+        if !self.unrecorded.is_empty() {
+            match self
+                .store
+                .mark_enqueued(&self.unrecorded, self.process)
+                .await
+            {
+                Ok(()) => self.unrecorded.clear(),
+                Err(e) => {
+                    let message = format!(
+                        "good_cron: could not record {} enqueued run(s) yet: {e}; retrying",
+                        self.unrecorded.len()
+                    );
+                    self.log(Level::Warn, message);
+                }
             }
+        }
+        // Told whether or not the write worked: a host never waits on a database that is away.
+        for recorded in self.recorded.drain(..) {
+            let _ = recorded.send(());
         }
     }
 
@@ -511,23 +761,27 @@ impl Worker {
         self.housekeeping().await;
     }
 
-    fn run_of(&self, i: usize, cron_at: i64, stamp: DateTime<Utc>, caught_up: bool) -> Run {
-        let lateness = (stamp - DateTime::from_timestamp(cron_at, 0).unwrap_or_default())
+    fn lateness(&self, cron_at: i64, stamp: DateTime<Utc>) -> f64 {
+        (stamp - DateTime::from_timestamp(cron_at, 0).unwrap_or_default())
             .num_microseconds()
             .unwrap_or(0) as f64
-            / 1e6;
+            / 1e6
+    }
+
+    fn run_of(&self, i: usize, cron_at: i64, stamp: DateTime<Utc>, caught_up: bool) -> Run {
         Run {
             key: self.entries[i].config.key.clone(),
             cron_at,
-            lateness,
+            lateness: self.lateness(cron_at, stamp),
             caught_up,
         }
     }
 
     /// Claims `(instant, entry)` pairs: direct entries in one statement, Ruby-path entries in
-    /// another; reports every outcome. Returns how many this process won.
+    /// another (none once quiesced: nothing would enqueue them); reports every outcome.
+    /// Returns how many this process won.
     async fn claim(
-        &self,
+        &mut self,
         due: &[(i64, usize)],
         stamp: DateTime<Utc>,
         caught_up: bool,
@@ -543,19 +797,6 @@ impl Worker {
                 Some((claim, (at, i)))
             })
             .unzip();
-        let ledger_due: Vec<(i64, usize)> = due
-            .iter()
-            .copied()
-            .filter(|&(_, i)| self.entries[i].config.enqueue == Enqueue::ActiveJob)
-            .collect();
-        let ledger: Vec<LedgerClaim> = ledger_due
-            .iter()
-            .map(|&(at, i)| LedgerClaim {
-                cron_key: self.entries[i].config.key.clone(),
-                cron_at: naive(at),
-                enabled_by_default: self.entries[i].config.enabled_by_default,
-            })
-            .collect();
         let mut won = 0;
         let outcomes = self.store.claim(&direct).await?;
         for ((claim, &(at, i)), outcome) in direct.iter().zip(&direct_due).zip(outcomes) {
@@ -567,16 +808,41 @@ impl Worker {
                 job_id,
             });
         }
-        let outcomes = self.store.claim_ledger(&ledger, self.process).await?;
+        let quiesce = self.quiesce.clone();
+        let handing = quiesce.handing();
+        let ledger_due: Vec<(i64, usize)> = due
+            .iter()
+            .copied()
+            .filter(|&(_, i)| {
+                handing.is_some() && self.entries[i].config.enqueue == Enqueue::ActiveJob
+            })
+            .collect();
+        let ledger: Vec<LedgerClaim> = ledger_due
+            .iter()
+            .map(|&(at, i)| LedgerClaim {
+                cron_key: self.entries[i].config.key.clone(),
+                cron_at: naive(at),
+                enabled_by_default: self.entries[i].config.enabled_by_default,
+            })
+            .collect();
+        if ledger.is_empty() {
+            return Ok(won);
+        }
+        let settings = match self.settings {
+            Some(settings) => settings,
+            None => *self.settings.insert(self.store.has_settings().await?),
+        };
+        let claimed = Instant::now();
+        let outcomes = self
+            .store
+            .claim_ledger(&ledger, self.process, settings)
+            .await?;
         for (&(at, i), outcome) in ledger_due.iter().zip(outcomes) {
             let run = self.run_of(i, at, stamp, caught_up);
             if outcome == Outcome::Claimed {
                 won += 1;
-                // Once quiesced the host enqueues nothing more: the claim stays pending and
-                // another process takes it over.
-                if !self.is_quiesced() {
-                    self.emit(Event::Enqueue { run });
-                }
+                // Handed over even if a quiesce came meanwhile: `Quiesced` waits for it.
+                self.hand_over(run, claimed);
             } else {
                 self.emit(Event::Skipped { run, outcome });
             }
@@ -584,25 +850,46 @@ impl Worker {
         Ok(won)
     }
 
-    /// Ruby-path runs whose process died between claim and enqueue are taken over.
+    /// Ruby-path runs whose process died between claim and enqueue (or whose enqueue kept
+    /// raising) are taken over, or skipped when older than the catch-up window.
     async fn take_over_stale(&mut self) {
+        let quiesce = self.quiesce.clone();
+        let Some(_handing) = quiesce.handing() else {
+            return;
+        };
+        let claimed = Instant::now();
+        let timeout = self.claim_timeout;
+        self.handed
+            .retain(|_, h| h.retry_at.is_some() || claimed.duration_since(h.claimed) < timeout);
         match self
             .store
-            .take_over_stale(&self.ledger_keys, self.process, self.claim_timeout)
+            .take_over_stale(
+                &self.ledger_keys,
+                self.process,
+                self.claim_timeout,
+                self.stale_after,
+            )
             .await
         {
-            Ok(taken) => {
+            Ok(found) => {
                 let stamp = now();
-                for (key, cron_at) in taken {
-                    self.log(Level::Warn, format!("good_cron: taking over the run of {key} at {cron_at}: the process that claimed it never enqueued it"));
-                    let run = self.run_of(
-                        self.by_key[&key],
-                        cron_at.and_utc().timestamp(),
-                        stamp,
-                        true,
-                    );
-                    if !self.is_quiesced() {
-                        self.emit(Event::Enqueue { run });
+                for (key, cron_at, stale) in found {
+                    let Some(&i) = self.by_key.get(&key) else {
+                        continue;
+                    };
+                    let run = self.run_of(i, cron_at.and_utc().timestamp(), stamp, true);
+                    match stale {
+                        Stale::TakenOver => {
+                            self.log(Level::Warn, format!("good_cron: taking over the run of {key} at {cron_at}: the process that claimed it never enqueued it"));
+                            self.hand_over(run, claimed);
+                        }
+                        Stale::Skipped => {
+                            self.log(Level::Warn, format!("good_cron: the run of {key} at {cron_at} was claimed but never enqueued, and is older than the catch-up window ({:.0}s): not enqueued, marked skipped", self.stale_after));
+                            self.emit(Event::Skipped {
+                                run,
+                                outcome: Outcome::Stale,
+                            });
+                        }
                     }
                 }
             }
@@ -631,7 +918,11 @@ impl Worker {
     /// retrying with backoff until it does, then resumes from now. Proc-scheduled entries
     /// have no instants to enumerate and are not caught up.
     async fn recover(&mut self) {
-        tokio::time::sleep(self.backoff).await;
+        let quiesce = self.quiesce.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(self.backoff) => {}
+            _ = quiesce.wake.notified() => return,
+        }
         let Some(since) = self.down_since else { return };
         let stamp = now();
         let from = since.max(stamp.timestamp() - self.window.unwrap_or(DEFAULT_OUTAGE_WINDOW));

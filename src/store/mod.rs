@@ -37,6 +37,9 @@ pub enum Outcome {
     Duplicate,
     /// The entry is disabled in `good_job_settings`.
     Disabled,
+    /// A ledger claim never enqueued whose instant is older than the catch-up window: closed
+    /// as skipped, not enqueued late.
+    Stale,
 }
 
 /// A run claimed in the ledger, to be enqueued by the Ruby side.
@@ -48,13 +51,23 @@ pub struct LedgerClaim {
     pub enabled_by_default: Option<bool>,
 }
 
-/// What the Ruby side reports after enqueuing a ledger claim.
+/// A ledger claim the Ruby side is done with: enqueued (`job_id`, `None` when nothing was),
+/// or closed without an enqueue for the reason in `skipped`.
 #[derive(Clone, Debug)]
 pub struct Enqueued {
     pub cron_key: String,
     pub cron_at: NaiveDateTime,
     pub job_id: Option<String>,
-    pub error: Option<String>,
+    pub skipped: Option<String>,
+}
+
+/// What a look for stale ledger claims did with one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stale {
+    /// Taken over by this process, which must enqueue it.
+    TakenOver,
+    /// Too old to enqueue: closed as skipped.
+    Skipped,
 }
 
 #[derive(Debug)]
@@ -90,6 +103,17 @@ const SETTINGS_CTE: &str = r#"settings AS (
     SELECT COALESCE((SELECT value FROM good_job_settings WHERE key = 'cron_keys_disabled'), '[]'::jsonb) AS disabled,
            COALESCE((SELECT value FROM good_job_settings WHERE key = 'cron_keys_enabled'), '[]'::jsonb) AS enabled
 )"#;
+/// The same where GoodJob's tables are absent (an app that only has the ledger): no overrides.
+const NO_SETTINGS_CTE: &str =
+    "settings AS (SELECT '[]'::jsonb AS disabled, '[]'::jsonb AS enabled)";
+
+fn settings_cte(settings: bool) -> &'static str {
+    if settings {
+        SETTINGS_CTE
+    } else {
+        NO_SETTINGS_CTE
+    }
+}
 const ENABLED: &str = "CASE WHEN c.enabled_by_default IS NULL THEN true \
      WHEN c.enabled_by_default THEN NOT (s.disabled ? c.cron_key) ELSE s.enabled ? c.cron_key END";
 
@@ -129,11 +153,19 @@ WHERE NOT c.enabled OR i.id IS NOT NULL
     )
 });
 
-/// Claims runs of Ruby-path entries in the ledger: the winner enqueues them.
-static CLAIM_LEDGER_SQL: LazyLock<String> = LazyLock::new(|| {
+/// Claims runs of Ruby-path entries in the ledger: the winner enqueues them. One statement
+/// with GoodJob's settings, one for a database without them.
+static CLAIM_LEDGER_SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+    [
+        claim_ledger_sql(NO_SETTINGS_CTE),
+        claim_ledger_sql(SETTINGS_CTE),
+    ]
+});
+
+fn claim_ledger_sql(settings: &str) -> String {
     format!(
         r#"
-WITH {SETTINGS_CTE}, candidates AS (
+WITH {settings}, candidates AS (
     SELECT c.*, {ENABLED} AS enabled FROM settings s,
         unnest($1::text[], $2::timestamp[], $3::bool[]) WITH ORDINALITY
         AS c(cron_key, cron_at, enabled_by_default, position)
@@ -148,7 +180,7 @@ FROM candidates c LEFT JOIN inserted i ON i.cron_key = c.cron_key AND i.cron_at 
 WHERE NOT c.enabled OR i.cron_key IS NOT NULL
 "#
     )
-});
+}
 
 /// Every claim's outcome, in order, from the rows a claim statement returned (the positions
 /// of those won or disabled): the rest lost to another process.
@@ -197,9 +229,10 @@ impl Store {
         Ok(Store { pool })
     }
 
-    /// Checks that GoodJob's tables and the unique index cron dedup relies on exist, and the
-    /// claim ledger when `ledger` entries need it.
-    pub async fn check_schema(&self, ledger: bool) -> Result<(), StoreError> {
+    /// Checks that GoodJob's tables and the unique index cron dedup relies on exist when
+    /// `direct` entries need them, and the claim ledger when `ledger` entries do. Returns
+    /// whether GoodJob's `good_job_settings` exists (a ledger-only app may lack it).
+    pub async fn check_schema(&self, direct: bool, ledger: bool) -> Result<bool, StoreError> {
         let row = sqlx::query(
             "SELECT to_regclass('good_jobs') IS NOT NULL, to_regclass('good_job_settings') IS NOT NULL,
                     EXISTS (SELECT 1 FROM pg_indexes WHERE tablename = 'good_jobs'
@@ -210,13 +243,13 @@ impl Store {
         .await?;
         let present: (bool, bool, bool, bool) = (row.get(0), row.get(1), row.get(2), row.get(3));
         let missing = match present {
-            (false, _, _, _) => "the good_jobs table",
-            (_, false, _, _) => "the good_job_settings table",
-            (_, _, false, _) => {
+            (false, _, _, _) if direct => "the good_jobs table",
+            (_, false, _, _) if direct => "the good_job_settings table",
+            (_, _, false, _) if direct => {
                 "the unique index index_good_jobs_on_cron_key_and_cron_at_cond on good_jobs (cron_key, cron_at)"
             }
             (_, _, _, false) if ledger => "the good_cron_claims table (entries enqueued through ActiveJob need it)",
-            _ => return Ok(()),
+            (_, settings, _, _) => return Ok(settings),
         };
         Err(StoreError::Schema(format!(
             "{missing} is missing: {MIGRATION_HINT}"
@@ -249,16 +282,27 @@ impl Store {
         Ok(outcomes(claims.len(), &rows))
     }
 
-    /// Claims runs in the ledger for process `process`; returns every claim's outcome.
+    /// Whether GoodJob's `good_job_settings` table exists.
+    pub async fn has_settings(&self) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT to_regclass('good_job_settings') IS NOT NULL")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Claims runs in the ledger for process `process`, with GoodJob's enable/disable rows
+    /// when `settings` (the table exists); returns every claim's outcome.
     pub async fn claim_ledger(
         &self,
         claims: &[LedgerClaim],
         process: Uuid,
+        settings: bool,
     ) -> Result<Vec<Outcome>, StoreError> {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(&CLAIM_LEDGER_SQL)
+        let rows = sqlx::query(&CLAIM_LEDGER_SQL[usize::from(settings)])
             .bind(
                 claims
                     .iter()
@@ -278,32 +322,52 @@ impl Store {
         Ok(outcomes(claims.len(), &rows))
     }
 
-    /// Takes over, for `process`, ledger claims of `keys` that were never enqueued and are
-    /// older than `timeout`: their process died between claim and enqueue.
+    /// Ledger claims of `keys` that were never enqueued and are older than `timeout` (their
+    /// process died between claim and enqueue, or its enqueues kept raising): taken over for
+    /// `process`, or, when their instant is more than `max_age` seconds old (database clock),
+    /// closed as skipped. Oldest first.
     pub async fn take_over_stale(
         &self,
         keys: &[String],
         process: Uuid,
         timeout: Duration,
-    ) -> Result<Vec<(String, NaiveDateTime)>, StoreError> {
+        max_age: f64,
+    ) -> Result<Vec<(String, NaiveDateTime, Stale)>, StoreError> {
         let rows = sqlx::query(
-            "UPDATE good_cron_claims c SET claimed_by = $1, claimed_at = now(), takeovers = c.takeovers + 1
-             FROM (SELECT cron_key, cron_at FROM good_cron_claims
+            "UPDATE good_cron_claims c SET
+                 claimed_by = CASE WHEN stale.late THEN c.claimed_by ELSE $1 END,
+                 claimed_at = CASE WHEN stale.late THEN c.claimed_at ELSE now() END,
+                 takeovers = c.takeovers + CASE WHEN stale.late THEN 0 ELSE 1 END,
+                 failed_at = CASE WHEN stale.late THEN now() END,
+                 error = CASE WHEN stale.late THEN 'skipped: stale (never enqueued, older than the catch-up window)' END
+             FROM (SELECT cron_key, cron_at,
+                          cron_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => $4) AS late
+                   FROM good_cron_claims
                    WHERE enqueued_at IS NULL AND failed_at IS NULL AND cron_key = ANY($2)
                      AND claimed_at < now() - make_interval(secs => $3)
                    ORDER BY cron_at LIMIT 1000 FOR UPDATE SKIP LOCKED) stale
              WHERE c.cron_key = stale.cron_key AND c.cron_at = stale.cron_at
-             RETURNING c.cron_key, c.cron_at",
+             RETURNING c.cron_key, c.cron_at, stale.late",
         )
         .bind(process)
         .bind(keys)
         .bind(timeout.as_secs_f64())
+        .bind(max_age)
         .fetch_all(&self.pool)
         .await?;
-        let mut taken: Vec<(String, NaiveDateTime)> =
-            rows.iter().map(|row| (row.get(0), row.get(1))).collect();
-        taken.sort_by_key(|(_, at)| *at);
-        Ok(taken)
+        let mut found: Vec<(String, NaiveDateTime, Stale)> = rows
+            .iter()
+            .map(|row| {
+                let stale = if row.get(2) {
+                    Stale::Skipped
+                } else {
+                    Stale::TakenOver
+                };
+                (row.get(0), row.get(1), stale)
+            })
+            .collect();
+        found.sort_by_key(|(_, at, _)| *at);
+        Ok(found)
     }
 
     /// Records what the Ruby side did with ledger claims of `process`.
@@ -319,18 +383,22 @@ impl Store {
         .bind(done.iter().map(|d| d.cron_key.clone()).collect::<Vec<_>>())
         .bind(done.iter().map(|d| d.cron_at).collect::<Vec<_>>())
         .bind(done.iter().map(|d| d.job_id.clone()).collect::<Vec<_>>())
-        .bind(done.iter().map(|d| d.error.clone()).collect::<Vec<_>>())
+        .bind(done.iter().map(|d| d.skipped.clone()).collect::<Vec<_>>())
         .bind(process)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// Forgets ledger rows a week old: they only guard against a second claim of a past run.
+    /// Forgets closed ledger rows a week old: they only guard against a second claim of a
+    /// past run.
     pub async fn prune_ledger(&self) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM good_cron_claims WHERE claimed_at < now() - interval '7 days' AND enqueued_at IS NOT NULL")
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "DELETE FROM good_cron_claims WHERE claimed_at < now() - interval '7 days' \
+                     AND (enqueued_at IS NOT NULL OR failed_at IS NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -339,6 +407,12 @@ impl Store {
     /// upsert, always in the same order, so concurrent toggles neither deadlock nor leave a key
     /// twice in an array or in both.
     pub async fn set_enabled(&self, key: &str, enabled: bool) -> Result<(), StoreError> {
+        if !self.has_settings().await? {
+            return Err(StoreError::Schema(format!(
+                "enable/disable is kept in GoodJob's good_job_settings table, which this database does not have: \
+                 {MIGRATION_HINT}"
+            )));
+        }
         sqlx::query(
             "INSERT INTO good_job_settings (id, key, value, created_at, updated_at)
              VALUES (gen_random_uuid(), 'cron_keys_disabled',
@@ -375,18 +449,29 @@ impl Store {
         keys: &[String],
         enabled_by_default: &[Option<bool>],
     ) -> Result<Vec<(String, Option<NaiveDateTime>, bool)>, StoreError> {
-        let ledger: bool = sqlx::query_scalar("SELECT to_regclass('good_cron_claims') IS NOT NULL")
-            .fetch_one(&self.pool)
-            .await?;
+        let tables = sqlx::query(
+            "SELECT to_regclass('good_jobs') IS NOT NULL, to_regclass('good_job_settings') IS NOT NULL,
+                    to_regclass('good_cron_claims') IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let (jobs, settings, ledger): (bool, bool, bool) =
+            (tables.get(0), tables.get(1), tables.get(2));
+        let jobs_last = if jobs {
+            "(SELECT max(cron_at) FROM good_jobs WHERE cron_key = c.cron_key)"
+        } else {
+            "NULL"
+        };
         let ledger_last = if ledger {
             "(SELECT max(cron_at) FROM good_cron_claims WHERE cron_key = c.cron_key AND enqueued_at IS NOT NULL)"
         } else {
             "NULL"
         };
+        let settings = settings_cte(settings);
         let sql = format!(
-            "WITH {SETTINGS_CTE}
+            "WITH {settings}
              SELECT c.cron_key,
-                    GREATEST((SELECT max(cron_at) FROM good_jobs WHERE cron_key = c.cron_key), {ledger_last}),
+                    GREATEST({jobs_last}, {ledger_last}),
                     {ENABLED}
              FROM settings s, unnest($1::text[], $2::bool[]) WITH ORDINALITY AS c(cron_key, enabled_by_default, position)
              ORDER BY c.position"

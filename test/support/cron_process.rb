@@ -20,6 +20,7 @@
 #   recorded_enqueues (the test creates it); entries made from --entries then also get
 #   `kwargs: { cron_key: KEY }` so each record names its entry. GOOD_CRON_RECORDING_STALL=SECONDS
 #   stalls the first enqueue (see that file).
+# --adapter sidekiq: the same through Sidekiq (ruby-sidekiq), on the Redis of REDIS_URL.
 require "logger"
 require "json"
 require "optparse"
@@ -41,7 +42,7 @@ OptionParser.new do |o|
   o.on("--measure-until EPOCH", Float) { |v| options[:measure_until] = v }
   o.on("--enqueue MODE") { |v| options[:enqueue] = v }
   o.on("--claim-timeout SECONDS", Float) { |v| options[:claim_timeout] = v }
-  o.on("--adapter NAME", %w[recording]) { |v| options[:adapter] = v }
+  o.on("--adapter NAME", %w[recording sidekiq]) { |v| options[:adapter] = v }
 end.parse!
 
 # The job every entry enqueues; nothing runs it here.
@@ -52,6 +53,10 @@ end
 if options[:adapter] == "recording"
   require_relative "recording_adapter"
   RaceJob.queue_adapter = RecordingAdapter.new
+elsif options[:adapter] == "sidekiq"
+  require "sidekiq"
+  require_relative "redis_server" # for its redis-rb setting
+  RaceJob.queue_adapter = :sidekiq
 end
 # ActiveJob logs each enqueue to stdout by default, where this script writes JSON lines.
 ActiveJob::Base.logger = Logger.new(nil) if options[:adapter] || options[:enqueue] != "good_jobs"
@@ -86,7 +91,7 @@ cron =
     (1..options[:entries]).to_h do |i|
       key = "#{options[:key_prefix]}_#{i}"
       entry = { cron: options[:cron], class: "RaceJob", args: [i] }
-      entry[:kwargs] = { cron_key: key } if options[:adapter] == "recording"
+      entry[:kwargs] = { cron_key: key } if options[:adapter]
       [key, entry]
     end
   end

@@ -104,6 +104,17 @@ module TestDatabase
       end
     end
 
+    # An empty database +name+ for the block (its URL), dropped after it.
+    def scratch(name)
+      admin do |conn|
+        conn.exec("DROP DATABASE IF EXISTS #{conn.quote_ident(name)} WITH (FORCE)")
+        conn.exec("CREATE DATABASE #{conn.quote_ident(name)}")
+      end
+      yield url_for(name)
+    ensure
+      admin { |conn| conn.exec("DROP DATABASE IF EXISTS #{conn.quote_ident(name)} WITH (FORCE)") }
+    end
+
     def drop_all
       @lock.synchronize do
         return if @databases.empty?

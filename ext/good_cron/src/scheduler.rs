@@ -6,14 +6,13 @@ use crate::convert::{bad_config, seconds};
 use crate::errors::{error, start_error};
 use crate::gvl::without_gvl;
 use good_cron_engine::config::{EntryConfig, SchedulerConfig};
-use good_cron_engine::scheduler::{self, Command, Event, Level, Run, Scheduler};
+use good_cron_engine::scheduler::{self, Command, Event, Level, Quiesce, Report, Run, Scheduler};
 use good_cron_engine::store::{Outcome, Store};
 use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Symbol, Value};
 use std::future::Future;
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[magnus::wrap(class = "GoodCron::NativeScheduler", free_immediately, size)]
 struct NativeScheduler {
@@ -26,9 +25,13 @@ struct NativeScheduler {
 struct Engine {
     scheduler: Mutex<Scheduler>,
     events: Mutex<mpsc::Receiver<Event>>,
-    /// The scheduler's quiesce flag, read by `next_event` without taking the scheduler's lock.
-    quiesced: Arc<AtomicBool>,
+    /// The scheduler's quiesce switch, set without taking the scheduler's lock.
+    quiesce: Arc<Quiesce>,
 }
+
+/// How long `enqueued` waits for the scheduler to record a run in the ledger: long enough for
+/// a busy database, short enough that a database that is away does not stall the enqueues.
+const RECORD_WAIT: Duration = Duration::from_secs(2);
 
 impl Drop for NativeScheduler {
     fn drop(&mut self) {
@@ -63,35 +66,15 @@ where
 enum Received {
     Event(Event),
     Timeout,
-    /// The scheduler was quiesced and every event sent before was taken.
-    Quiesced,
     Disconnected,
 }
 
-/// Waits up to `timeout` for an event, in slices short enough to notice a quiesce promptly.
-fn receive(
-    events: &mpsc::Receiver<Event>,
-    timeout: Duration,
-    quiesced: impl Fn() -> bool,
-) -> Received {
-    const SLICE: Duration = Duration::from_millis(100);
-    let deadline = Instant::now() + timeout;
-    loop {
-        if quiesced() {
-            return match events.try_recv() {
-                Ok(event) => Received::Event(event),
-                Err(mpsc::TryRecvError::Empty) => Received::Quiesced,
-                Err(mpsc::TryRecvError::Disconnected) => Received::Disconnected,
-            };
-        }
-        match events.recv_timeout(SLICE.min(deadline.saturating_duration_since(Instant::now()))) {
-            Ok(event) => return Received::Event(event),
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Received::Disconnected,
-            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() >= deadline => {
-                return Received::Timeout
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-        }
+/// Waits up to `timeout` for an event.
+fn receive(events: &mpsc::Receiver<Event>, timeout: Duration) -> Received {
+    match events.recv_timeout(timeout) {
+        Ok(event) => Received::Event(event),
+        Err(mpsc::RecvTimeoutError::Timeout) => Received::Timeout,
+        Err(mpsc::RecvTimeoutError::Disconnected) => Received::Disconnected,
     }
 }
 
@@ -100,6 +83,7 @@ fn outcome(ruby: &Ruby, outcome: Outcome) -> Symbol {
         Outcome::Claimed => "claimed",
         Outcome::Duplicate => "duplicate",
         Outcome::Disabled => "disabled",
+        Outcome::Stale => "stale",
     })
 }
 
@@ -125,7 +109,7 @@ impl NativeScheduler {
         let scheduler =
             without_gvl(|| Scheduler::start(config, sender)).map_err(|e| start_error(ruby, e))?;
         let engine = Engine {
-            quiesced: scheduler.quiesced_flag(),
+            quiesce: scheduler.quiesce(),
             scheduler: Mutex::new(scheduler),
             events: Mutex::new(events),
         };
@@ -166,19 +150,44 @@ impl NativeScheduler {
         }
     }
 
-    /// Reports a Ruby-path run as enqueued (`job_id`) or failed (`error`).
-    fn enqueued(&self, key: String, cron_at: i64, job_id: Option<String>, error: Option<String>) {
-        self.send(Command::Enqueued {
+    /// Reports a Ruby-path run as enqueued (`job_id`, nil when nothing was) and waits (up to
+    /// `RECORD_WAIT`) until the ledger has it, so that a process killed right after is
+    /// unlikely to leave an enqueued run looking unenqueued.
+    fn enqueued(&self, key: String, cron_at: i64, job_id: Option<String>) {
+        let (recorded, wait) = mpsc::channel();
+        self.send(Command::Reported {
             key,
             cron_at,
-            job_id,
-            error,
+            report: Report::Enqueued(job_id),
+            recorded: Some(recorded),
+        });
+        without_gvl(|| {
+            let _ = wait.recv_timeout(RECORD_WAIT);
         });
     }
 
-    /// Stops claiming; `next_event` gives `[:quiesced]` once every `[:enqueue, …]` was taken.
+    /// Reports a Ruby-path run as not enqueued on purpose (`reason` is recorded).
+    fn enqueue_skipped(&self, key: String, cron_at: i64, reason: String) {
+        self.report(key, cron_at, Report::Skipped(reason));
+    }
+
+    /// Reports that enqueuing a Ruby-path run raised: the scheduler hands it over again.
+    fn enqueue_raised(&self, key: String, cron_at: i64, error: String) {
+        self.report(key, cron_at, Report::Raised(error));
+    }
+
+    fn report(&self, key: String, cron_at: i64, report: Report) {
+        self.send(Command::Reported {
+            key,
+            cron_at,
+            report,
+            recorded: None,
+        });
+    }
+
+    /// Stops claiming; `next_event` gives `[:quiesced]` after the last `[:enqueue, …]`.
     fn quiesce(&self) {
-        self.engine.quiesced.store(true, Ordering::SeqCst);
+        self.engine.quiesce.set();
     }
 
     /// The next instant of a Proc-scheduled entry (`nil`: no more runs).
@@ -191,15 +200,13 @@ impl NativeScheduler {
     /// `[kind, key, cron_at, lateness, caught_up, *details]`.
     fn next_event(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
         let timeout = seconds(timeout);
-        let quiesced = || rb_self.engine.quiesced.load(Ordering::SeqCst);
         let received = without_gvl(|| match rb_self.engine.events.lock() {
-            Ok(events) => receive(&events, timeout, quiesced),
+            Ok(events) => receive(&events, timeout),
             Err(_) => Received::Disconnected,
         });
         let event = match received {
             Received::Event(event) => event,
             Received::Timeout => return Ok(ruby.qnil().as_value()),
-            Received::Quiesced => return Ok((ruby.to_symbol("quiesced"),).into_value_with(ruby)),
             Received::Disconnected => return Ok(ruby.qfalse().as_value()),
         };
         match event {
@@ -232,6 +239,7 @@ impl NativeScheduler {
             Event::Next { key, after } => {
                 Ok((ruby.to_symbol("next"), key, after).into_value_with(ruby))
             }
+            Event::Quiesced => Ok((ruby.to_symbol("quiesced"),).into_value_with(ruby)),
         }
     }
 
@@ -295,7 +303,15 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     class.define_method("running?", method!(NativeScheduler::is_running, 0))?;
     class.define_method("failure", method!(NativeScheduler::failure, 0))?;
     class.define_method("next_event", method!(NativeScheduler::next_event, 1))?;
-    class.define_method("enqueued", method!(NativeScheduler::enqueued, 4))?;
+    class.define_method("enqueued", method!(NativeScheduler::enqueued, 3))?;
+    class.define_method(
+        "enqueue_skipped",
+        method!(NativeScheduler::enqueue_skipped, 3),
+    )?;
+    class.define_method(
+        "enqueue_raised",
+        method!(NativeScheduler::enqueue_raised, 3),
+    )?;
     class.define_method("schedule_next", method!(NativeScheduler::schedule_next, 2))?;
     class.define_method("quiesce", method!(NativeScheduler::quiesce, 0))?;
     Ok(())
