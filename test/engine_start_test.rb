@@ -77,9 +77,10 @@ class EngineStartTest < Minitest::Test
     end
     cases = {
       "postgres://postgres@127.0.0.1:notaport/x" => [GoodCron::ConfigurationError, /database_url is not valid/],
+      database.url.sub("postgres://", "postgress://") => [GoodCron::ConfigurationError, /scheme must be postgres/],
       url_as("no_such_role") => [GoodCron::DatabaseError, /refused the credentials: .*no_such_role/],
       url_for_database("no_such_database") => [GoodCron::DatabaseError, /does not exist: .*no_such_database/],
-      url_for_database(missing_tables) => [GoodCron::SchemaError, /good_jobs/],
+      url_for_database(missing_tables) => [GoodCron::SchemaError, /tables? .*(is|are) missing/],
     }
     cases.each do |url, (error, message)|
       [-> { poller(url).start }, -> { scheduler(url).start }].each do |start|

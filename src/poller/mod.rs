@@ -20,7 +20,6 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use ready::ReadyQueue;
 use sqlx::postgres::PgListener;
 use std::collections::{BTreeSet, HashMap};
-use std::str::FromStr;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 use tokio::sync::{mpsc as async_mpsc, watch};
@@ -357,7 +356,7 @@ async fn listener(database_url: &str, timeout: Duration) -> Option<PgListener> {
 /// The one-connection pool a `PgListener` reconnects through, giving up after `timeout`
 /// (sqlx's default retries for 30 s).
 fn listen_pool(database_url: &str, timeout: Duration) -> Option<sqlx::PgPool> {
-    let options = sqlx::postgres::PgConnectOptions::from_str(database_url).ok()?;
+    let options = crate::store::connect_options(database_url).ok()?;
     Some(
         sqlx::postgres::PgPoolOptions::new()
             .max_connections(1)

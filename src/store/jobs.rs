@@ -6,9 +6,8 @@
 use super::{Store, StoreError};
 use crate::config::Queues;
 use chrono::NaiveDateTime;
-use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Row};
-use std::str::FromStr;
 use std::sync::LazyLock;
 use uuid::Uuid;
 
@@ -461,7 +460,7 @@ impl LockSession {
         process_id: Uuid,
         state: &str,
     ) -> Result<LockSession, StoreError> {
-        let options = PgConnectOptions::from_str(database_url)?
+        let options = super::connect_options(database_url)?
             .application_name("good_cron poller")
             // Its few statements run hundreds of times a second: planning each call cost more
             // than running it, so plans are generic (rebuilt when ANALYZE updates statistics).

@@ -94,6 +94,22 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// The connect options of a `postgres://` or `postgresql://` URL (sqlx reads any scheme: a
+/// typo such as `postgress://` would connect).
+pub(crate) fn connect_options(database_url: &str) -> Result<PgConnectOptions, StoreError> {
+    let scheme = database_url.split_once("://").map(|(scheme, _)| scheme);
+    if !matches!(scheme, Some("postgres" | "postgresql")) {
+        return Err(StoreError::Database(sqlx::Error::Configuration(
+            format!(
+                "the scheme must be postgres:// or postgresql://, not {:?}",
+                scheme.unwrap_or(database_url)
+            )
+            .into(),
+        )));
+    }
+    Ok(PgConnectOptions::from_str(database_url)?)
+}
+
 const MIGRATION_HINT: &str = "run `bin/rails generate good_cron:install && bin/rails db:migrate` \
      (or load lib/good_cron/schema.sql)";
 
@@ -184,11 +200,11 @@ WHERE NOT c.enabled OR i.cron_key IS NOT NULL
 
 /// Every claim's outcome, in order, from the rows a claim statement returned (the positions
 /// of those won or disabled): the rest lost to another process.
-fn outcomes(count: usize, rows: &[sqlx::postgres::PgRow]) -> Vec<Outcome> {
+fn outcomes(count: usize, rows: &[sqlx::postgres::PgRow]) -> Result<Vec<Outcome>, sqlx::Error> {
     let mut outcomes = vec![Outcome::Duplicate; count];
     for row in rows {
-        let position: i64 = row.get(0);
-        let claimed = row.get::<&str, _>(1) == "claimed";
+        let position: i64 = row.try_get(0)?;
+        let claimed = row.try_get::<&str, _>(1)? == "claimed";
         if let Some(outcome) = usize::try_from(position - 1)
             .ok()
             .and_then(|i| outcomes.get_mut(i))
@@ -200,7 +216,7 @@ fn outcomes(count: usize, rows: &[sqlx::postgres::PgRow]) -> Vec<Outcome> {
             };
         }
     }
-    outcomes
+    Ok(outcomes)
 }
 
 /// A small pool on the app's database.
@@ -219,7 +235,7 @@ impl Store {
     /// A pool of up to `connections`, connected lazily.
     pub fn with_connections(database_url: &str, connections: u32) -> Result<Store, StoreError> {
         // A hung server must not hang a tick (or `stop`) forever.
-        let options = PgConnectOptions::from_str(database_url)?
+        let options = connect_options(database_url)?
             .application_name("good_cron")
             .options([("statement_timeout", "30s")]);
         let pool = PgPoolOptions::new()
@@ -241,7 +257,12 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        let present: (bool, bool, bool, bool) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        let present: (bool, bool, bool, bool) = (
+            row.try_get(0)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+        );
         let missing = match present {
             (false, _, _, _) if direct => "the good_jobs table",
             (_, false, _, _) if direct => "the good_job_settings table",
@@ -279,7 +300,7 @@ impl Store {
             .bind(column!(enabled_by_default))
             .fetch_all(&self.pool)
             .await?;
-        Ok(outcomes(claims.len(), &rows))
+        Ok(outcomes(claims.len(), &rows)?)
     }
 
     /// Whether GoodJob's `good_job_settings` table exists.
@@ -319,7 +340,7 @@ impl Store {
             .bind(process)
             .fetch_all(&self.pool)
             .await?;
-        Ok(outcomes(claims.len(), &rows))
+        Ok(outcomes(claims.len(), &rows)?)
     }
 
     /// Ledger claims of `keys` that were never enqueued and are older than `timeout` (their
@@ -358,14 +379,14 @@ impl Store {
         let mut found: Vec<(String, NaiveDateTime, Stale)> = rows
             .iter()
             .map(|row| {
-                let stale = if row.get(2) {
+                let stale = if row.try_get(2)? {
                     Stale::Skipped
                 } else {
                     Stale::TakenOver
                 };
-                (row.get(0), row.get(1), stale)
+                Ok((row.try_get(0)?, row.try_get(1)?, stale))
             })
-            .collect();
+            .collect::<Result<_, sqlx::Error>>()?;
         found.sort_by_key(|(_, at, _)| *at);
         Ok(found)
     }
@@ -483,8 +504,8 @@ impl Store {
             .await?;
         Ok(rows
             .iter()
-            .map(|row| (row.get(0), row.get(1), row.get(2)))
-            .collect())
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 
     /// Closes every connection.
