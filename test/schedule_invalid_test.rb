@@ -12,6 +12,9 @@ require "rbconfig"
 class ScheduleInvalidTest < Minitest::Test
   HUGE_A = "a" * 10_240
   HUGE_ZONE = "0 9 * * * #{'A' * 10_240}"
+  # Just under the length limit: read (and refused) for what they say.
+  LONG_A = "a" * 1_000
+  LONG_ZONE = "0 9 * * * #{'A' * 990}"
 
   # [input, fragments the message must contain (String or Regexp)]
   CASES = [
@@ -84,8 +87,10 @@ class ScheduleInvalidTest < Minitest::Test
     ["0 9 * * * 🕐", ["🕐"]],
     ["0 9\0 * * *", ["control character", /\\0|\\u0000/]],
     ["\0", ["control character"]],
-    [HUGE_A, ["cannot read"]],
-    [HUGE_ZONE, ["time zone"]],
+    [HUGE_A, ["10240 characters long", "at most 1000"]],
+    [HUGE_ZONE, ["10250 characters long", "at most 1000"]],
+    [LONG_A, ["cannot read"]],
+    [LONG_ZONE, ["time zone"]],
     ["\xFF\xFE 9 * * *".b.force_encoding(Encoding::UTF_8), ["UTF-8"]],
   ].freeze
 

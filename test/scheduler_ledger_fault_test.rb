@@ -45,12 +45,7 @@ class SchedulerLedgerFaultTest < Minitest::Test
   end
 
   def teardown
-    @children.each do |child|
-      Process.kill(:KILL, child.pid)
-      Process.wait(child.pid)
-    rescue Errno::ESRCH, Errno::ECHILD
-      nil
-    end
+    @children.each(&:kill9_if_running)
     @schedulers.each { |scheduler| scheduler.stop(5) }
     @adapter.close
     @redis&.stop

@@ -53,12 +53,7 @@ class SchedulerLedgerRaceTest < Minitest::Test
   end
 
   def teardown
-    @children.each do |child|
-      Process.kill(:KILL, child.pid)
-      Process.wait(child.pid)
-    rescue Errno::ESRCH, Errno::ECHILD
-      nil
-    end
+    @children.each(&:kill9_if_running)
     @schedulers.each { |scheduler| scheduler.stop(5) }
     @adapters.each(&:close)
     StallJob.queue_adapter = @previous_adapter

@@ -43,9 +43,7 @@ impl StoreError {
             None
         }
     }
-}
 
-impl StoreError {
     /// Whether the database could not be reached (rather than refusing a statement).
     pub fn is_unreachable(&self) -> bool {
         match self {

@@ -50,6 +50,13 @@ module CronProcesses
       Process.kill(:KILL, @pid)
       Process.wait(@pid)
     end
+
+    # kill9, for a process that may have ended already (a test's teardown).
+    def kill9_if_running
+      kill9
+    rescue Errno::ESRCH, Errno::ECHILD
+      nil
+    end
   end
 
   # Lines of a PostgreSQL log written after +offset+ that report a unique violation.
