@@ -267,9 +267,17 @@ class Worker
     0
   end
 
+  # SIGTERM once (a second one would end it at once).
+  def terminate
+    return if @terminated || exited?
+
+    Process.kill(:TERM, @pid)
+    @terminated = true
+  end
+
   # SIGTERM, then waits up to +timeout+ s (SIGKILL after that); the exit status.
   def stop(timeout = 30)
-    Process.kill(:TERM, @pid) unless exited?
+    terminate
     deadline = monotonic + timeout
     sleep 0.05 until exited? || monotonic > deadline
     unless exited?
@@ -314,7 +322,7 @@ PROBLEMS = []
 
 # Stops +workers+ (SIGTERM, graceful); what looked wrong goes to +problems+.
 def stop_workers(workers, label, problems)
-  workers.each { |w| Process.kill(:TERM, w.pid) unless w.exited? }
+  workers.each(&:terminate)
   workers.each do |w|
     status = w.stop
     problems << "#{label}: worker #{w.index} was killed: SIGTERM did not stop it in 30 s" if w.killed?

@@ -275,7 +275,7 @@ ORDER BY {claimed_order} priority ASC NULLS LAST, scheduled_at ASC, id ASC
 /// Records finished attempts: the job row (a retried job runs again on the same row, woken by
 /// `NOTIFY`), and the attempt's `good_job_executions` row, written whole here with the id the
 /// attempt chose. Only a job this process still owns (`locked_by_id`, unfinished) is written,
-/// checked under the row's lock; an attempt recorded already (the batch is written again
+/// checked by the update itself; an attempt recorded already (the batch is written again
 /// after its reply was lost) is skipped. Returns the jobs not written for want of ownership,
 /// with the process that has them or ran them last. `id = ANY($1)` gives the planner the
 /// primary key even when the tables' statistics are behind a burst.
@@ -296,19 +296,6 @@ WITH r AS MATERIALIZED (
     FROM r JOIN good_jobs j ON j.id = r.id
     WHERE j.id = ANY($1) AND j.locked_by_id = $12 AND j.finished_at IS NULL
       AND r.attempt <> ALL(ARRAY(SELECT id FROM recorded))
-    FOR NO KEY UPDATE OF j
-), attempts AS (
-    INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
-        scheduled_at, created_at, updated_at, finished_at, error, error_event, error_backtrace,
-        duration, process_id)
-    SELECT o.attempt, COALESCE(o.active_job_id, o.id), o.job_class, o.queue_name,
-           o.serialized_params, COALESCE(o.scheduled_at, o.created_at), o.started_at, o.finished_at,
-           o.finished_at, o.error, o.error_event,
-           CASE WHEN o.backtrace IS NOT NULL
-                THEN ARRAY(SELECT jsonb_array_elements_text(o.backtrace::jsonb)) END,
-           make_interval(secs => o.duration), $12
-    FROM owned o
-    ON CONFLICT (id) DO NOTHING
 ), jobs AS (
     UPDATE good_jobs j SET
         performed_at = CASE WHEN o.retry_params IS NULL THEN o.started_at END,
@@ -320,11 +307,28 @@ WITH r AS MATERIALIZED (
         created_at = CASE WHEN o.retry_params IS NULL THEN j.created_at ELSE o.finished_at END,
         queue_name = CASE WHEN o.retry_params IS NULL THEN j.queue_name ELSE o.retry_queue END,
         priority = CASE WHEN o.retry_params IS NULL THEN j.priority ELSE o.retry_priority END
-    FROM owned o WHERE j.id = o.id AND j.id = ANY($1)
+    FROM owned o
+    -- Checked again on the row as it is now, should another process have changed it since.
+    WHERE j.id = o.id AND j.id = ANY($1) AND j.locked_by_id = $12 AND j.finished_at IS NULL
+    RETURNING j.id
+), written AS MATERIALIZED (
+    SELECT o.* FROM owned o WHERE o.id IN (SELECT id FROM jobs)
+), attempts AS (
+    INSERT INTO good_job_executions (id, active_job_id, job_class, queue_name, serialized_params,
+        scheduled_at, created_at, updated_at, finished_at, error, error_event, error_backtrace,
+        duration, process_id)
+    SELECT o.attempt, COALESCE(o.active_job_id, o.id), o.job_class, o.queue_name,
+           o.serialized_params, COALESCE(o.scheduled_at, o.created_at), o.started_at, o.finished_at,
+           o.finished_at, o.error, o.error_event,
+           CASE WHEN o.backtrace IS NOT NULL
+                THEN ARRAY(SELECT jsonb_array_elements_text(o.backtrace::jsonb)) END,
+           make_interval(secs => o.duration), $12
+    FROM written o
+    ON CONFLICT (id) DO NOTHING
 ), notified AS (
     SELECT count(pg_notify('good_job', json_build_object(
                'queue_name', retry_queue, 'scheduled_at', to_char(retry_at, {TIMESTAMP_JSON}))::text))
-    FROM owned WHERE retry_params IS NOT NULL
+    FROM written WHERE retry_params IS NOT NULL
 ), not_owned AS (
     SELECT r.id, COALESCE(j.locked_by_id,
                           (SELECT e.process_id FROM good_job_executions e
@@ -333,7 +337,7 @@ WITH r AS MATERIALIZED (
                            ORDER BY e.created_at DESC LIMIT 1)) AS other,
            COALESCE(j.finished_at IS NOT NULL, false) AS finished
     FROM r LEFT JOIN good_jobs j ON j.id = r.id
-    WHERE r.id NOT IN (SELECT id FROM owned) AND r.attempt <> ALL(ARRAY(SELECT id FROM recorded))
+    WHERE r.id NOT IN (SELECT id FROM written) AND r.attempt <> ALL(ARRAY(SELECT id FROM recorded))
 )
 -- One row at least, so that the notifications are sent.
 SELECT l.id, l.other, l.finished FROM (SELECT count(*) FROM notified) n LEFT JOIN not_owned l ON true
