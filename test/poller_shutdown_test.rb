@@ -5,6 +5,7 @@ require_relative "support/waiting"
 require_relative "support/good_job_rows"
 require_relative "support/poller_app"
 require_relative "support/free_port"
+require "socket"
 
 # SIGTERM to `good_cron start` (the fixture Rails app on good_cron's adapter): within the
 # shutdown timeout the running jobs finish and the process exits 0, leaving the jobs it had not
@@ -130,6 +131,22 @@ class PollerShutdownTest < Minitest::Test
     assert status, "one SIGINT ends it\n#{worker.output}"
     assert status.success?, worker.output
     assert_includes worker.stdout, "good_cron stopped"
+  end
+
+  # A server that accepts connections and never answers: a SIGINT while the poller waits out
+  # its 5 s connect timeout ends the process without waiting for it.
+  def test_a_sigint_while_connecting_stops_at_once
+    silent = TCPServer.new("127.0.0.1", 0)
+    worker = @app.start("--database-url", "postgres://postgres@127.0.0.1:#{silent.addr[1]}/postgres")
+    assert wait_for(60) { worker.stderr.include?("GoodJob stand-in") || worker.exited? }, worker.output
+    sleep 1 # the app has booted: good_cron start is connecting
+    worker.signal(:INT)
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    status = worker.wait(30)
+    assert status&.success?, worker.output
+    assert_operator Process.clock_gettime(Process::CLOCK_MONOTONIC) - started, :<, 4, "not the connect timeout\n#{worker.output}"
+  ensure
+    silent&.close
   end
 
   def test_an_invalid_database_url_exits_1_naming_it

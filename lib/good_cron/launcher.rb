@@ -50,6 +50,7 @@ module GoodCron
                                                   graceful_restart_period: @settings.graceful_restart_period)
                   end
       poller.start
+      scheduler = nil if @signalled # it came while the poller was connecting: no cron to start
       scheduler&.start
       say(status(poller, scheduler))
       signal, failure = wait(signals, poller, scheduler)

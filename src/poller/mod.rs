@@ -233,9 +233,12 @@ impl Poller {
         self.thread.is_running()
     }
 
-    /// Why the poller stopped on its own, if it did.
-    pub fn failure(&self) -> Option<String> {
-        self.thread.failure()
+    /// Why the poller stopped on its own (it could not start, or kept panicking), if it did.
+    pub fn failure(&mut self) -> Option<String> {
+        match self.wait_started(Duration::ZERO) {
+            Some(Err(e)) => Some(e.to_string()),
+            _ => self.thread.failure(),
+        }
     }
 }
 
@@ -418,8 +421,8 @@ impl Worker {
         let _ = self.logs.send((level, message));
     }
 
-    /// Serves until asked to stop. Run again after a panic, it starts over from a new
-    /// connection, keeping what it holds.
+    /// Connects, serves until asked to stop, and shuts down. Run again after a panic, it
+    /// starts over from a new connection, keeping what it holds.
     async fn run(
         &mut self,
         mut shutdown: watch::Receiver<bool>,
@@ -433,32 +436,59 @@ impl Worker {
             self.connect_timeout,
             self.config.listen,
         );
-        let (first, connected) = tokio::join!(
-            async {
+        let listening = {
+            let url = url.clone();
+            async move {
                 match listen {
                     true => listener(&url, timeout).await,
                     false => None,
                 }
-            },
-            self.connect()
-        );
-        let refused = connected.err().and_then(|e| e.start_error());
+            }
+        };
+        let connected = self
+            .connect_answering(listening, &mut shutdown, commands)
+            .await;
+        let refused = connected
+            .as_ref()
+            .and_then(|(connected, _)| connected.as_ref().err())
+            .and_then(StoreError::start_error);
         if let Some(started) = self.started.take() {
             let _ = started.send(refused.clone().map_or(Ok(()), Err));
-            if refused.is_some() {
-                return;
+        }
+        match (connected, refused) {
+            (_, Some(_)) => return,
+            (Some((_, first)), None) => {
+                let (wakes_tx, wakes) = async_mpsc::unbounded_channel();
+                if listen {
+                    tokio::spawn(self::listen(url, timeout, first, wakes_tx));
+                }
+                self.serve(&mut shutdown, commands, wakes).await;
             }
+            // Asked to stop while connecting.
+            (None, None) => {}
         }
-        let (wakes_tx, mut wakes) = async_mpsc::unbounded_channel();
-        if listen {
-            tokio::spawn(self::listen(url, timeout, first, wakes_tx));
+        while let Ok(command) = commands.try_recv() {
+            self.accept(command);
         }
+        let _ = tokio::time::timeout(STOP_GRACE, self.shut_down()).await;
+    }
+
+    /// Takes jobs and records their ends until asked to stop.
+    async fn serve(
+        &mut self,
+        shutdown: &mut watch::Receiver<bool>,
+        commands: &mut async_mpsc::UnboundedReceiver<Command>,
+        mut wakes: async_mpsc::UnboundedReceiver<Wake>,
+    ) {
         let mut next_poll = self.poll_interval.map(|every| Instant::now() + every);
         let mut next_heartbeat = Instant::now() + HEARTBEAT_EVERY;
         while !*shutdown.borrow() {
             if self.session.is_none()
                 && Instant::now() >= self.reconnect_at
-                && !self.reconnect(&mut shutdown, commands).await
+                && self
+                    .connect_answering(std::future::ready(()), shutdown, commands)
+                    .await
+                    .is_none()
             {
                 break;
             }
@@ -522,10 +552,6 @@ impl Worker {
             }
             self.reclaim_held_jobs();
         }
-        while let Ok(command) = commands.try_recv() {
-            self.accept(command);
-        }
-        let _ = tokio::time::timeout(STOP_GRACE, self.shut_down()).await;
     }
 
     fn accept(&mut self, command: Command) {
@@ -603,18 +629,21 @@ impl Worker {
         self.connected(opened)
     }
 
-    /// `connect`, answering the host's commands meanwhile; false when asked to stop.
-    async fn reconnect(
+    /// `connect` (and `alongside` to its end too), answering the host's commands meanwhile, so
+    /// that a `close` or a stop never waits for a connect timeout; `None` when asked to stop.
+    async fn connect_answering<T>(
         &mut self,
+        alongside: impl std::future::Future<Output = T>,
         shutdown: &mut watch::Receiver<bool>,
         commands: &mut async_mpsc::UnboundedReceiver<Command>,
-    ) -> bool {
+    ) -> Option<(Result<(), StoreError>, T)> {
         let opening = self.open_session();
-        tokio::pin!(opening);
-        let opened = loop {
+        let both = async move { tokio::join!(opening, alongside) };
+        tokio::pin!(both);
+        let (opened, beside) = loop {
             tokio::select! {
-                opened = &mut opening => break opened,
-                _ = shutdown.changed() => return false,
+                done = &mut both => break done,
+                _ = shutdown.changed() => return None,
                 Some(command) = commands.recv() => {
                     self.accept(command);
                     // Without a session this only answers `close` calls.
@@ -622,8 +651,7 @@ impl Worker {
                 }
             }
         };
-        let _ = self.connected(opened);
-        true
+        Some((self.connected(opened), beside))
     }
 
     /// A new lock session, with the jobs this process holds taken back.

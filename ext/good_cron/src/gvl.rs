@@ -67,13 +67,23 @@ pub fn without_gvl<F: FnOnce() -> R, R>(work: F) -> R {
     call_without_gvl(work, None)
 }
 
+/// What a wait does once Ruby's interrupts for its thread have been handled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum AfterInterrupt {
+    /// Goes on waiting.
+    Wait,
+    /// Returns `Ok(None)`, as after a timeout (the caller need not wait for an answer).
+    Return,
+}
+
 /// Waits without the GVL for `poll` (given how long it may block) to return a value, up to
 /// `timeout` (forever if `None`). Ruby's interrupts for this thread are handled as they come
 /// (within `SLICE`): trap handlers run, and `Thread#raise` or an `exit` in one raises here.
-/// `Ok(None)`: the timeout passed.
+/// `Ok(None)`: the timeout passed (or an interrupt came, with `AfterInterrupt::Return`).
 pub fn wait_without_gvl<R>(
     ruby: &Ruby,
     timeout: Option<Duration>,
+    after_interrupt: AfterInterrupt,
     mut poll: impl FnMut(Duration) -> Option<R>,
 ) -> Result<Option<R>, Error> {
     let deadline = timeout.map(|t| Instant::now() + t);
@@ -96,5 +106,8 @@ pub fn wait_without_gvl<R>(
             return Ok(waited);
         }
         ruby.thread_check_ints()?;
+        if after_interrupt == AfterInterrupt::Return {
+            return Ok(None);
+        }
     }
 }

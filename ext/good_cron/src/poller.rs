@@ -4,7 +4,7 @@
 
 use crate::convert::{bad_config, seconds, unix_time};
 use crate::errors::{error, start_error};
-use crate::gvl::{wait_without_gvl, without_gvl};
+use crate::gvl::{wait_without_gvl, without_gvl, AfterInterrupt};
 use good_cron_engine::config::PollerConfig;
 use good_cron_engine::poller::ready::{ReadyQueue, Waited};
 use good_cron_engine::poller::{Poller, PollerHandle};
@@ -84,8 +84,12 @@ impl NativePoller {
             serde_json::from_str(&config_json).map_err(|e| bad_config(ruby, "poller", e))?;
         let (logs_tx, logs) = mpsc::channel();
         let mut poller = Poller::start(config, logs_tx).map_err(|e| start_error(ruby, e))?;
-        // A signal while connecting is handled at once (the poller goes on connecting).
-        if let Some(Err(e)) = wait_without_gvl(ruby, None, |slice| poller.wait_started(slice))? {
+        // A signal while connecting is handled at once, and ends the wait: the poller goes on
+        // connecting, and says so in its log.
+        let started = wait_without_gvl(ruby, None, AfterInterrupt::Return, |slice| {
+            poller.wait_started(slice)
+        })?;
+        if let Some(Err(e)) = started {
             return Err(start_error(ruby, e));
         }
         let engine = Engine {
@@ -186,20 +190,28 @@ impl NativePoller {
         let Some(replied) = rb_self.engine.handle.close() else {
             return Ok(None);
         };
-        wait_without_gvl(ruby, Some(seconds(timeout)), |slice| {
-            replied.recv_timeout(slice).ok()
-        })
+        wait_without_gvl(
+            ruby,
+            Some(seconds(timeout)),
+            AfterInterrupt::Wait,
+            |slice| replied.recv_timeout(slice).ok(),
+        )
     }
 
     /// Stops the poller (jobs not finished are released), waiting up to `timeout` seconds;
     /// true once stopped.
     fn stop(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<bool, Error> {
-        let stopped = wait_without_gvl(ruby, Some(seconds(timeout)), |slice| {
-            rb_self
-                .poller(|p| p.stop(Some(slice)))
-                .unwrap_or(true)
-                .then_some(())
-        })?;
+        let stopped = wait_without_gvl(
+            ruby,
+            Some(seconds(timeout)),
+            AfterInterrupt::Wait,
+            |slice| {
+                rb_self
+                    .poller(|p| p.stop(Some(slice)))
+                    .unwrap_or(true)
+                    .then_some(())
+            },
+        )?;
         Ok(stopped.is_some())
     }
 
@@ -209,7 +221,7 @@ impl NativePoller {
 
     /// Why the engine stopped on its own (it kept panicking), or `nil`.
     fn failure(&self) -> Option<String> {
-        self.poller(|p| p.failure()).flatten()
+        self.poller(Poller::failure).flatten()
     }
 
     /// The next log line, `[level, message]`, waiting up to `timeout` seconds; `nil` when
