@@ -415,10 +415,7 @@ class SchedulerDynamicTest < Minitest::Test
   # cron_process.rb, RecordingAdapter) run every second; this process disables, enqueues now
   # and enables. Each process sees the change at its next instant.
   def test_disable_enable_and_enqueue_now_from_this_process_are_seen_by_scheduler_processes
-    database.with_connection do |conn|
-      RecordingAdapter.create_table(conn)
-      conn.exec("TRUNCATE recorded_enqueues")
-    end
+    database.with_connection { |conn| RecordingAdapter.reset_table(conn) }
     log_offset = File.size(ENV.fetch("GOOD_CRON_PG_LOG"))
     recording = RecordingAdapter.new(database.url)
     RecordedJob.queue_adapter = recording

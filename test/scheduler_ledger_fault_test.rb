@@ -30,10 +30,7 @@ class SchedulerLedgerFaultTest < Minitest::Test
 
   def setup
     database.truncate
-    database.with_connection do |conn|
-      RecordingAdapter.create_table(conn)
-      conn.exec("TRUNCATE recorded_enqueues")
-    end
+    database.with_connection { |conn| RecordingAdapter.reset_table(conn) }
     @schedulers = []
     @children = []
     @adapter = RecordingAdapter.new(database.url, announce: false)

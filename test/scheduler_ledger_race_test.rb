@@ -39,10 +39,7 @@ class SchedulerLedgerRaceTest < Minitest::Test
 
   def setup
     database.truncate
-    database.with_connection do |conn|
-      RecordingAdapter.create_table(conn)
-      conn.exec("TRUNCATE recorded_enqueues")
-    end
+    database.with_connection { |conn| RecordingAdapter.reset_table(conn) }
     @log_offset = File.size(ENV.fetch("GOOD_CRON_PG_LOG"))
     @children = []
     @schedulers = []

@@ -32,6 +32,12 @@ class RecordingAdapter
     conn.exec(TABLE)
   end
 
+  # The table, created if missing and emptied.
+  def self.reset_table(conn)
+    create_table(conn)
+    conn.exec("TRUNCATE recorded_enqueues")
+  end
+
   # +announce+: print `{"stalled":pid}` when the stall starts (for the parent of a process).
   def initialize(database_url = ENV.fetch("DATABASE_URL"), stall: ENV["GOOD_CRON_RECORDING_STALL"]&.to_f, announce: true)
     @database_url = database_url
