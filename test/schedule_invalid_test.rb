@@ -12,7 +12,7 @@ require "rbconfig"
 class ScheduleInvalidTest < Minitest::Test
   HUGE_A = "a" * 10_240
   HUGE_ZONE = "0 9 * * * #{'A' * 10_240}"
-  # Just under the length limit: read (and refused) for what they say.
+  # Just under the length limit (LONG_A is over natural language's own, 256).
   LONG_A = "a" * 1_000
   LONG_ZONE = "0 9 * * * #{'A' * 990}"
 
@@ -89,7 +89,8 @@ class ScheduleInvalidTest < Minitest::Test
     ["\0", ["control character"]],
     [HUGE_A, ["10240 characters long", "at most 1000"]],
     [HUGE_ZONE, ["10250 characters long", "at most 1000"]],
-    [LONG_A, ["cannot read"]],
+    [LONG_A, ["1000 characters long", "natural language has at most 256"]],
+    [LONG_A[0, 200], ["unknown word", "at character 1"]],
     [LONG_ZONE, ["time zone"]],
     ["\xFF\xFE 9 * * *".b.force_encoding(Encoding::UTF_8), ["UTF-8"]],
   ].freeze

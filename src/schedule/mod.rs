@@ -48,6 +48,10 @@ pub struct Schedule {
 /// under a millisecond, holding the GVL.
 pub const MAX_LENGTH: usize = 1000;
 
+/// fugit's own limit for natural language (`Fugit::Nat::MAX_INPUT_LENGTH`), in characters
+/// after the surrounding whitespace: fugit reads no longer "every ..." schedule.
+pub const MAX_NATURAL_LENGTH: usize = 256;
+
 const ALIASES: [(&str, &str); 8] = [
     ("@yearly", "0 0 1 1 *"),
     ("@annually", "0 0 1 1 *"),
@@ -72,11 +76,12 @@ impl Schedule {
                 ),
             });
         }
-        Self::parse_any_length(input)
+        Self::parse_any_length(input, MAX_NATURAL_LENGTH)
     }
 
-    /// `parse` without the length limit: the parsers' cost is linear in the input.
-    fn parse_any_length(input: &str) -> Result<Schedule, ParseError> {
+    /// `parse` without its length limit, natural language up to `natural_max` characters: the
+    /// parsers' cost is linear in the input.
+    fn parse_any_length(input: &str, natural_max: usize) -> Result<Schedule, ParseError> {
         let error = |reason: String| ParseError {
             input: input.to_owned(),
             reason,
@@ -103,11 +108,20 @@ impl Schedule {
         } else {
             match cron_line(text) {
                 Ok(cron) => return Schedule::new(input, cron).map_err(error),
-                Err(cron_error) => match nat::to_cron(text) {
-                    Ok(cron_text) => cron_text,
-                    Err(_) if looks_like_cron(text) => return Err(error(cron_error)),
-                    Err(nat_error) => return Err(error(nat_error)),
+                Err(cron_error) if looks_like_cron(text) => match nat::to_cron(text) {
+                    Ok(cron_text) if text.chars().count() <= natural_max => cron_text,
+                    _ => return Err(error(cron_error)),
                 },
+                Err(_) => {
+                    let length = text.chars().count();
+                    if length > natural_max {
+                        return Err(error(format!(
+                            "it is {length} characters long; natural language has at most \
+                             {natural_max} (fugit's limit)"
+                        )));
+                    }
+                    nat::to_cron(text).map_err(error)?
+                }
             }
         };
         cron_line(&cron_text)
@@ -280,12 +294,18 @@ fn looks_like_zone(token: &str) -> bool {
 fn with_zone(fields: &[&str], zone: &str) -> Result<Cron, String> {
     let known = zone.starts_with(|c: char| !c.is_ascii_lowercase()) && Zone::named(zone).is_some();
     if !known {
-        let hint = match Zone::named(zone).and_then(|z| z.canonical_name().map(str::to_owned)) {
-            Some(name) => format!("zone names are case-sensitive: {name}"),
-            None => "expected an IANA name such as America/New_York, or an offset such as +05:30"
-                .to_owned(),
-        };
-        return Err(format!("unknown time zone {} ({hint})", cron::shown(zone)));
+        return Err(unknown_zone(zone));
     }
     cron::parse_fields(fields, Some(zone))
+}
+
+/// The error for a zone name that is not one, with its right case when only the case is wrong.
+fn unknown_zone(zone: &str) -> String {
+    let hint = match Zone::named(zone).and_then(|z| z.canonical_name().map(str::to_owned)) {
+        Some(name) => format!("zone names are case-sensitive: {name}"),
+        None => {
+            "expected an IANA name such as America/New_York, or an offset such as +05:30".to_owned()
+        }
+    };
+    format!("unknown time zone {} ({hint})", cron::shown(zone))
 }

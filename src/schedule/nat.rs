@@ -1,16 +1,16 @@
-//! Natural-language schedules ("every day at noon"), read as fugit 1.5's Nat parser reads them.
+//! Natural-language schedules ("every day at noon"), read as fugit 1.14's Nat parser reads them.
 //!
-//! A port of fugit 1.5.2's `Fugit::Nat`: its raabro PEG grammar, the rewrite of the parse tree
-//! into slots, and the way its `SlotGroup` merges slots into cron text. Fugit's quirks are kept
-//! on purpose ("5:30pm" is 05:30, "every 1st and 15th of the month" keeps the 1st only), so a
-//! schedule means here what it meant under GoodJob.
+//! A port of fugit's `Fugit::Nat`: its raabro PEG grammar, the rewrite of the parse tree into
+//! slots, and the way its `SlotGroup` merges slots into cron text. Fugit's quirks are kept on
+//! purpose ("every 1st and 15th of the month" keeps the 1st only), so a schedule means here what
+//! it means under GoodJob 4. `test/fixtures/fugit-1.14` holds fugit 1.14's readings.
 
 use regex::Regex;
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::LazyLock;
 
-/// Reads a natural-language schedule the way fugit 1.5's Nat parser does and returns the cron
+/// Reads a natural-language schedule the way fugit 1.14's Nat parser does and returns the cron
 /// text fugit builds from it (the string fugit's SlotGroup#parse_cron hands to Fugit::Cron.parse,
 /// e.g. "every day at 5pm" -> "0 17 * * *", "every 30 seconds" -> "*/30 * * * * *",
 /// "every day at 5 pm on America/Los_Angeles" -> "0 17 * * * America/Los_Angeles").
@@ -24,7 +24,7 @@ pub(crate) fn to_cron(input: &str) -> Result<String, String> {
     let crons = crons(slots)?;
     match crons.as_slice() {
         [cron] => Ok(cron.clone()),
-        [] => Err("fugit 1.5 finds no minute to run at in this schedule".into()),
+        [] => Err("fugit finds no minute to run at in this schedule".into()),
         _ => Err(format!(
             "it needs {} cron lines ({}) because its times have different hours and minutes; \
              fugit would silently keep only the first, so split it into one entry per line",
@@ -51,7 +51,7 @@ const WEEKDAYS: [&str; 7] = [
 ];
 const WEEKDS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
-/// Fugit's `sixties`: the words for 0 to 59 (with its spelling "fourty"), in its order.
+/// Fugit's `sixties`: the words for 0 to 59, in its order.
 static SIXTIES: LazyLock<Vec<String>> = LazyLock::new(|| {
     let units = "one two three four five six seven eight nine";
     let teens = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen";
@@ -59,7 +59,7 @@ static SIXTIES: LazyLock<Vec<String>> = LazyLock::new(|| {
         .split_whitespace()
         .map(String::from)
         .collect();
-    for tens in ["twenty", "thirty", "fourty", "fifty"] {
+    for tens in ["twenty", "thirty", "forty", "fifty"] {
         words.push(tens.into());
         words.extend(
             units
@@ -145,6 +145,8 @@ enum Kind {
     EveryNamed,
     EverySingleInterval,
     Interval,
+    Start,
+    StartUnit,
     Count,
     Weekdays,
     Weekday,
@@ -162,6 +164,7 @@ enum Kind {
     Dark,
     Ampm,
     DigitalHour,
+    DigitalH,
     SimpleHour,
     SimpleH,
     Tz,
@@ -234,20 +237,123 @@ fn parse(input: &str) -> Result<Vec<Node<'_>>, String> {
         Some(nodes) if parser.pos == input.len() => Ok(nodes),
         // raabro's `all` compares lengths only, so "" passes with an empty tree ("* * * * *").
         None if input.is_empty() => Ok(Vec::new()),
-        _ => {
-            let rest = input[parser.furthest..].trim_start_matches([' ', '\t']);
-            let at = input.len() - rest.len();
-            if rest.is_empty() {
-                return Err(format!("{input:?} stops short of a complete schedule"));
+        _ => Err(unreadable(input, parser.furthest)),
+    }
+}
+
+/// Why the input cannot be read from byte `furthest` on: an unknown word (with the nearest known
+/// one), a zone written in the wrong case, or the text that stops the grammar.
+fn unreadable(input: &str, furthest: usize) -> String {
+    let rest = input[furthest..].trim_start_matches([' ', '\t']);
+    let at = input.len() - rest.len();
+    if rest.is_empty() {
+        return format!("{input:?} stops short of a complete schedule");
+    }
+    let token = rest.split([' ', '\t', ',']).next().unwrap_or(rest);
+    if token.contains('/') {
+        return super::unknown_zone(token);
+    }
+    // The whole word around the stop: "every 5 minuts" stops after "min", inside "minuts".
+    let is_letter = |c: char| c.is_alphabetic() || c == '\'';
+    let start = input[..at]
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_letter(c))
+        .last()
+        .map_or(at, |(i, _)| i);
+    let end = input[at..]
+        .find(|c: char| !is_letter(c))
+        .map_or(input.len(), |i| at + i);
+    let word = &input[start..end];
+    let character = input[..start].chars().count() + 1;
+    if !word.is_empty() && !known_word(word) {
+        return match nearest_word(word) {
+            Some(known) => format!("unknown word {word:?} (did you mean {known:?}?)"),
+            None => format!("unknown word {word:?} at character {character}"),
+        };
+    }
+    let shown: String = rest.chars().take(24).collect();
+    let more = if shown.len() < rest.len() { "…" } else { "" };
+    format!(
+        "cannot read {shown:?}{more} at character {}",
+        input[..at].chars().count() + 1
+    )
+}
+
+/// Every word of the grammar, in lowercase.
+static VOCABULARY: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let words = "every from at on in to through and or the of month months week weekday year \
+        starting day days hour hours hou minute minutes min mins second seconds sec secs \
+        noon midnight midday am pm dark o'clock hundred biz business";
+    words
+        .split_whitespace()
+        .map(String::from)
+        .chain(WEEKDAYS.iter().chain(&WEEKDS).map(|w| w.to_string()))
+        .chain(SIXTIES.iter().flat_map(|w| w.split('-').map(String::from)))
+        .chain(
+            OMONTHDAYS
+                .iter()
+                .flat_map(|(w, _)| w.split('-').map(String::from)),
+        )
+        .chain(["oh".to_string()])
+        .collect()
+});
+
+fn known_word(word: &str) -> bool {
+    let word = word.to_lowercase();
+    VOCABULARY.contains(&word)
+}
+
+/// The known word nearest to `word` (at most one edit in four letters, two beyond), if any.
+fn nearest_word(word: &str) -> Option<&'static str> {
+    let word: Vec<char> = word.to_lowercase().chars().collect();
+    if word.len() < 3 || word.len() > 20 {
+        return None;
+    }
+    let allowed = if word.len() <= 4 { 1 } else { 2 };
+    // Among equally near words, the one sharing the longest ending ("minuts": minutes, not minute).
+    let shared_ending = |known: &[char]| {
+        word.iter()
+            .rev()
+            .zip(known.iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    VOCABULARY
+        .iter()
+        .filter(|w| w.len() >= 3)
+        .map(|w| {
+            let known: Vec<char> = w.chars().collect();
+            (edit_distance(&word, &known), shared_ending(&known), w)
+        })
+        .filter(|(distance, _, _)| *distance <= allowed)
+        .min_by_key(|(distance, ending, _)| (*distance, std::cmp::Reverse(*ending)))
+        .map(|(_, _, w)| w.as_str())
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+/// neighbours ("mintues") each count one.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut rows = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
             }
-            let shown: String = rest.chars().take(24).collect();
-            let more = if shown.len() < rest.len() { "…" } else { "" };
-            Err(format!(
-                "cannot read {shown:?}{more} at character {}",
-                input[..at].chars().count() + 1
-            ))
+            rows[i][j] = best;
         }
     }
+    rows[a.len()][b.len()]
 }
 
 /// Compiles a raabro `rex` pattern: raabro keeps a match only if it starts at the offset.
@@ -369,14 +475,17 @@ terminals! {
     monthday as Monthday = "3[0-1]|[0-2]?[0-9]";
     dmin as Dmin = "[0-5]?[0-9]";
     on_thex as OnThex = "(?i)[ \t]*the[ \t]+(hour|minute)[ \t]*";
-    digital_hour as DigitalHour = "(?i)(2[0-4]|[0-1]?[0-9]):([0-5][0-9])([ \t]*(am|pm))?";
-    ampm as Ampm = "(?i)[ \t]*(am|pm|noon|midday|midnight)";
+    digital_h as DigitalH = "(2[0-4]|[0-1]?[0-9]):([0-5][0-9])";
+    // A whole word only: "noon America/Chicago" is noon in a zone, not "noon am".
+    ampm as Ampm = r"(?i)[ \t]*(am|pm|noon|midday|midnight)(?-u:\b)";
     dark as Dark = "(?i)[ \t]*dark";
     simple_h as SimpleH = (0..=24).rev().map(|h: u8| h.to_string()).collect::<Vec<_>>().join("|");
     named_m as NamedM = format!("(?i){}", alternation(minute_words()));
     named_h as NamedH = format!("(?i){}", alternation(hour_words()));
     point as Point = "(?i)(minutes?|mins?|seconds?|secs?|hours?|hou|h)[ \t]+";
     interval as Interval = "[ \t]*(seconds?|minutes?|hours?|days?|months?|sec|min|s|m|h|d|M)";
+    starting = "(?i)[ \t]+(starting[ \t]+at|from)[ \t]+";
+    start_unit as StartUnit = "(?i)(seconds?|minutes?|hours?|days?|months?)[ \t]+";
     every_single_interval as EverySingleInterval = "(1[ \t]+)?(week|year)";
     every_named as EveryNamed = "(?i)weekday";
 }
@@ -427,7 +536,15 @@ impl<'a> Parser<'a> {
 
     fn every_interval(&mut self) -> Parsed<'a> {
         self.named(Kind::EveryInterval, |p| {
-            Some([p.opt(Self::count), p.interval()?].concat())
+            Some([p.opt(Self::count), p.interval()?, p.opt(Self::start)].concat())
+        })
+    }
+
+    /// "starting at minute 1", "from second 10": where the interval's steps start.
+    fn start(&mut self) -> Parsed<'a> {
+        self.named(Kind::Start, |p| {
+            p.starting()?;
+            Some([p.start_unit()?, p.count()?].concat())
         })
     }
 
@@ -498,6 +615,12 @@ impl<'a> Parser<'a> {
         self.seq(|p| {
             p.space()?;
             p.named_m()
+        })
+    }
+
+    fn digital_hour(&mut self) -> Parsed<'a> {
+        self.named(Kind::DigitalHour, |p| {
+            Some([p.digital_h()?, p.opt(Self::ampm)].concat())
         })
     }
 
@@ -687,16 +810,20 @@ fn sorted(mut values: Vec<Scalar>) -> Result<Vec<Scalar>, String> {
     if values.windows(2).any(|w| !same(&w[0], &w[1])) {
         let shown: Vec<String> = values.iter().map(Scalar::inspect).collect();
         return Err(format!(
-            "fugit 1.5 fails on it: it cannot sort [{}] (numbers mixed with words)",
+            "fugit fails on it: it cannot sort [{}] (numbers mixed with words)",
             shown.join(", ")
         ));
     }
-    values.sort_by(|a, b| match (a, b) {
+    values.sort_by(numbers_in_order);
+    Ok(values)
+}
+
+fn numbers_in_order(a: &Scalar, b: &Scalar) -> Ordering {
+    match (a, b) {
         (Scalar::Int(a), Scalar::Int(b)) => a.len().cmp(&b.len()).then_with(|| a.cmp(b)),
         (Scalar::Str(a), Scalar::Str(b)) => a.cmp(b),
         _ => Ordering::Equal,
-    });
-    Ok(values)
+    }
 }
 
 /// A slot's `_data0` or `_data1`: nil, one value, or an Array.
@@ -907,7 +1034,7 @@ impl Slot {
         }
         let Data::One(Scalar::Str(hours)) = &self.d0 else {
             return Err(
-                "fugit 1.5 crashes on it (NoMethodError while merging its hours with explicit \
+                "fugit crashes on it (NoMethodError while merging its hours with explicit \
                         minutes); give the minutes with the hours instead, e.g. \"at 5:15pm\""
                     .into(),
             );
@@ -919,12 +1046,94 @@ impl Slot {
     }
 }
 
-/// Fugit's `adjust_h`.
+/// Fugit's `adjust_h`, after Wikipedia's "confusion at noon and midnight": 12am is 0,
+/// 12pm and 12 noon are 12, 12 midnight is 24 (which the cron hour field reads as 0).
 fn adjust_h(h: u64, ampm: Option<&str>) -> u64 {
-    if h < 12 && ampm == Some("pm") || ampm == Some("midnight") {
-        h + 12
-    } else {
-        h
+    match ampm {
+        Some("midnight") if h == 12 => 24,
+        Some("pm") if h < 12 => h + 12,
+        Some("am") if h == 12 => 0,
+        _ => h,
+    }
+}
+
+/// The unit of an interval ("every 5 minutes") or of where its steps start ("from minute 1").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unit {
+    Second,
+    Minute,
+    Hour,
+    Day,
+    Month,
+}
+
+impl Unit {
+    /// Fugit's reading: "M" and words starting "mon" are months, else the first letter.
+    fn of(word: &str) -> Option<Unit> {
+        let word = word.trim();
+        if word == "M" || word.to_lowercase().starts_with("mon") {
+            return Some(Unit::Month);
+        }
+        match word.chars().next()?.to_ascii_lowercase() {
+            's' => Some(Unit::Second),
+            'm' => Some(Unit::Minute),
+            'h' => Some(Unit::Hour),
+            'd' => Some(Unit::Day),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Unit::Second => "second",
+            Unit::Minute => "minute",
+            Unit::Hour => "hour",
+            Unit::Day => "day",
+            Unit::Month => "month",
+        }
+    }
+
+    fn range(self) -> (u64, u64) {
+        match self {
+            Unit::Second | Unit::Minute => (0, 59),
+            Unit::Hour => (0, 23),
+            Unit::Day => (1, 31),
+            Unit::Month => (1, 12),
+        }
+    }
+
+    /// The field of "every `count` units starting at unit N": from N to the field's end, every
+    /// `count` ("every 15 minutes starting at minute 1" is 1-59/15, i.e. 1,16,31,46).
+    fn steps_from(self, count: &str, start: &Node) -> Result<String, String> {
+        let start_unit = start
+            .lookup(Kind::StartUnit)
+            .and_then(|u| Unit::of(u.text))
+            .ok_or_else(|| unexpected(start))?;
+        let from = start.lookup(Kind::Count).map_or("", |c| c.text);
+        if start_unit != self {
+            return Err(format!(
+                "{:?} does not fit an interval in {}s: write \"starting at {} N\"",
+                start.text.trim(),
+                self.name(),
+                self.name(),
+            ));
+        }
+        let (first, last) = self.range();
+        let from = Scalar::to_i(from)
+            .small()
+            .filter(|n| (first..=last).contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "{:?}: a {} is {first} to {last}",
+                    start.text.trim(),
+                    self.name()
+                )
+            })?;
+        Ok(if count == "1" {
+            format!("{from}-{last}")
+        } else {
+            format!("{from}-{last}/{count}")
+        })
     }
 }
 
@@ -1004,26 +1213,28 @@ fn slot(node: &Node) -> Result<Slot, String> {
         Kind::EveryNamed => Slot::new(Key::Weekday, Data::str("1-5")).weak(Grade::All),
         Kind::EverySingleInterval => Slot::new(Key::Weekday, Data::int(0)).weak(Grade::All),
         Kind::EveryInterval => {
-            let (count, interval) = match node.kids.as_slice() {
-                [count, interval] => (count.text.trim(), interval.text.trim()),
-                [interval] => ("1", interval.text.trim()),
+            let (count, interval, start) = match node.kids.as_slice() {
+                [count, interval, start] if start.kind == Kind::Start => {
+                    (count.text.trim(), interval, Some(start))
+                }
+                [interval, start] if start.kind == Kind::Start => ("1", interval, Some(start)),
+                [count, interval] => (count.text.trim(), interval, None),
+                [interval] => ("1", interval, None),
                 _ => return Err(unexpected(node)),
             };
-            let every = Data::str(if count == "1" {
-                "*".into()
-            } else {
-                format!("*/{count}")
-            });
-            let unit: String = interval.chars().take(3).collect();
-            match unit.as_str() {
-                "M" | "mon" => Slot::new(Key::Month, every),
-                _ if unit.starts_with('d') => Slot::new(Key::Monthday, every).weak(Grade::All),
-                _ if unit.starts_with('h') => Slot::hm(every, Data::int(0)).weak(Grade::Index(1)),
-                _ if unit.starts_with('m') => {
-                    Slot::hm(Data::str("*"), every).strong(Grade::Index(1))
-                }
-                _ if unit.starts_with('s') => Slot::new(Key::Second, every),
-                _ => return Err(unexpected(node)),
+            let unit = Unit::of(interval.text.trim()).ok_or_else(|| unexpected(interval))?;
+            let every = match start {
+                Some(start) => unit.steps_from(count, start)?,
+                None if count == "1" => "*".into(),
+                None => format!("*/{count}"),
+            };
+            let every = Data::str(every);
+            match unit {
+                Unit::Month => Slot::new(Key::Month, every),
+                Unit::Day => Slot::new(Key::Monthday, every).weak(Grade::All),
+                Unit::Hour => Slot::hm(every, Data::int(0)).weak(Grade::Index(1)),
+                Unit::Minute => Slot::hm(Data::str("*"), every).strong(Grade::Index(1)),
+                Unit::Second => Slot::new(Key::Second, every),
             }
         }
         Kind::OnMinutes => {
@@ -1056,20 +1267,12 @@ fn slot(node: &Node) -> Result<Slot, String> {
             }
         }
         Kind::DigitalHour => {
-            // fugit splits on /[: \t]+/, so "5:30pm" has no am/pm part and is 05:30.
-            let text = node.strinpd();
-            let parts: Vec<&str> = text
-                .split([':', ' ', '\t'])
-                .filter(|p| !p.is_empty())
-                .collect();
-            let hour = parts
-                .first()
-                .and_then(|h| Scalar::to_i(h).small())
-                .unwrap_or(0);
-            let minute = Scalar::to_i(parts.get(1).copied().unwrap_or(""));
+            let time = node.lookup(Kind::DigitalH).map_or("", |t| t.text);
+            let (hour, minute) = time.split_once(':').unwrap_or((time, ""));
+            let hour = Scalar::to_i(hour).small().unwrap_or(0);
             Slot::hm(
-                Data::int(adjust_h(hour, parts.get(2).copied())),
-                Data::One(minute),
+                Data::int(adjust_h(hour, ampm(node).as_deref())),
+                Data::One(Scalar::to_i(minute)),
             )
         }
         Kind::SimpleHour => {
@@ -1104,7 +1307,7 @@ fn slot(node: &Node) -> Result<Slot, String> {
             let (h0, h1) = (slot(from)?, slot(to)?);
             if h0.d1.array() != h1.d1.array() {
                 return Err(format!(
-                    "fugit 1.5 rejects \"{} to {}\": the two times have different minutes",
+                    "fugit rejects \"{} to {}\": the two times have different minutes",
                     from.text.trim(),
                     to.text.trim()
                 ));
@@ -1168,10 +1371,7 @@ fn crons(slots: Vec<Slot>) -> Result<Vec<String>, String> {
             if fields[0] == [Scalar::str("0")] {
                 fields.remove(0);
             }
-            let texts = fields
-                .into_iter()
-                .map(cron_field)
-                .collect::<Result<Vec<_>, _>>()?;
+            let texts: Vec<String> = fields.into_iter().map(cron_field).collect();
             Ok(texts.join(" "))
         })
         .collect()
@@ -1180,19 +1380,26 @@ fn crons(slots: Vec<Slot>) -> Result<Vec<String>, String> {
 /// The hours and the minutes of one cron line.
 type HoursMinutes = (Vec<Scalar>, Vec<Scalar>);
 
-/// `e.uniq.sort.collect(&:to_s).join(',')`.
-fn cron_field(values: Vec<Scalar>) -> Result<String, String> {
+/// `e.uniq.sort_by(&letters_last).collect(&:to_s).join(',')`: numbers in order, then words
+/// ("1st and last" is "1,L").
+fn cron_field(values: Vec<Scalar>) -> String {
     let mut unique: Vec<Scalar> = Vec::new();
     for value in values {
         if !unique.contains(&value) {
             unique.push(value);
         }
     }
-    Ok(sorted(unique)?
+    unique.sort_by(|a, b| match (a, b) {
+        (Scalar::Int(_), Scalar::Int(_)) => numbers_in_order(a, b),
+        (Scalar::Int(_), _) => Ordering::Less,
+        (_, Scalar::Int(_)) => Ordering::Greater,
+        _ => Ordering::Equal,
+    });
+    unique
         .iter()
         .map(Scalar::to_string)
         .collect::<Vec<_>>()
-        .join(","))
+        .join(",")
 }
 
 /// Fugit's `determine_hms`: graded (weak or strong) hour/minute slots absorb a neighbour, then
@@ -1246,9 +1453,11 @@ mod tests {
     use super::*;
     use std::time::{Duration, Instant};
 
-    /// Inputs and the cron text(s) fugit 1.5.2 builds from them: none when fugit returns nil or
-    /// raises, two when it builds several lines (which `to_cron` refuses). Expected values come from
-    /// recording the `s` that `SlotGroup#parse_cron` hands to `Fugit::Cron.parse`, with `multi: true`.
+    /// Inputs and the cron text(s) fugit builds from them: none when fugit returns nil or raises,
+    /// two when it builds several lines (which `to_cron` refuses). Recorded from the `s` that
+    /// fugit 1.5.2's `SlotGroup#parse_cron` hands to `Fugit::Cron.parse` (`multi: true`), then
+    /// moved to fugit 1.14's reading where it differs: am/pm after hh:mm, words before a zone,
+    /// numbers sorted before words.
     #[rustfmt::skip]
     const FUGIT: &[(&str, &[&str])] = &[
         ("every second", &["* * * * * *"]),
@@ -1286,7 +1495,7 @@ mod tests {
         ("every day at 17:30", &["30 17 * * *"]),
         ("every day at 18:00", &["0 18 * * *"]),
         ("every day at 5:30 pm", &["30 17 * * *"]),
-        ("every day at 5:30pm", &["30 5 * * *"]),
+        ("every day at 5:30pm", &["30 17 * * *"]),
         ("every day at 12pm", &["0 12 * * *"]),
         ("every day at 0:00", &["0 0 * * *"]),
         ("every day at 24:00", &["0 24 * * *"]),
@@ -1336,7 +1545,7 @@ mod tests {
         ("every day at hour 5", &["0 0 * * *"]),
         ("every day at 5pm and 6pm", &["0 17,18 * * *"]),
         ("every day at 5:15 and 6:15", &["15 5,6 * * *"]),
-        ("every day at 5pm and 6:30pm", &["0 17 * * *", "30 6 * * *"]),
+        ("every day at 5pm and 6:30pm", &["0 17 * * *", "30 18 * * *"]),
         ("every day at 9 and 17 on minutes 5, 10", &[]),
         ("from monday to friday at 9", &["0 9 * * 1-5"]),
         ("from mon to fri at 9:30", &["30 9 * * 1-5"]),
@@ -1352,7 +1561,7 @@ mod tests {
         ("every day at 5 Z", &["0 5 * * * Z"]),
         ("every day at 5 +05:30", &["0 5 * * * +05:30"]),
         ("every day at 5 -0800", &["0 5 * * * -0800"]),
-        ("every day at noon America/Argentina/Buenos_Aires", &[]),
+        ("every day at noon America/Argentina/Buenos_Aires", &["0 12 * * * America/Argentina/Buenos_Aires"]),
         ("every day at noon UTC and Europe/Paris", &[]),
         ("every day on Monday", &["0 0 * * * Monday"]),
         ("every 30 seconds on monday", &["*/30 0 0 * * 1"]),
@@ -1381,7 +1590,7 @@ mod tests {
         ("every MONDAY at NOON", &["0 0 * * 1"]),
         ("every day at 5:30 PM", &["30 17 * * *"]),
         ("every 5 MINUTES", &[]),
-        ("EVERY DAY", &["* * * * * DAY,EVERY"]),
+        ("EVERY DAY", &["* * * * * EVERY,DAY"]),
         ("every weeKday", &["0 0 * * 1-5"]),
         ("every Friday-Monday", &["0 0 * * 5-1"]),
         ("from the last to the 1st", &["0 0 L-1 * *"]),
@@ -1416,15 +1625,19 @@ mod tests {
     fn errors_say_what_and_where() {
         assert_eq!(
             to_cron("xyz"),
-            Err("cannot read \"xyz\" at character 1".into())
+            Err("unknown word \"xyz\" at character 1".into())
         );
         assert_eq!(
             to_cron("every day at 5xm"),
-            Err("cannot read \"xm\" at character 15".into())
+            Err("unknown word \"xm\" at character 15".into())
         );
         assert_eq!(
             to_cron("every day at noonish"),
-            Err("cannot read \"ish\" at character 18".into())
+            Err("unknown word \"noonish\" at character 14".into())
+        );
+        assert_eq!(
+            to_cron("every day at 5pm, 7pm and"),
+            Err("cannot read \"and\" at character 23".into())
         );
         assert_eq!(
             to_cron("every day at"),
@@ -1439,7 +1652,67 @@ mod tests {
             .contains("crashes"));
         assert_eq!(
             to_cron("at noon UTC Europe/Paris"),
-            Ok("0 12 * * * Europe/Paris,UTC".into())
+            Ok("0 12 * * * UTC,Europe/Paris".into())
+        );
+    }
+
+    #[test]
+    fn unknown_words_get_the_nearest_known_one() {
+        for (input, word, known) in [
+            ("every 5 minuts", "minuts", "minutes"),
+            ("every 5 mintues", "mintues", "minutes"),
+            ("every tusday at 5pm", "tusday", "tuesday"),
+            ("evry day", "evry", "every"),
+            ("every day at noom", "noom", "noon"),
+            ("every day at fiev pm", "fiev", "five"),
+            ("every wednesdya", "wednesdya", "wednesday"),
+            ("every day at 5pm sharp", "sharp", ""),
+        ] {
+            let message = to_cron(input).expect_err(input);
+            let expected = if known.is_empty() {
+                format!("unknown word {word:?} at character")
+            } else {
+                format!("unknown word {word:?} (did you mean {known:?}?)")
+            };
+            assert!(message.starts_with(&expected), "{input:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_zone_in_the_wrong_case_is_named_rightly() {
+        assert_eq!(
+            to_cron("every day at 5pm america/new_york"),
+            Err(
+                "unknown time zone \"america/new_york\" (zone names are case-sensitive: \
+                 America/New_York)"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn steps_start_where_asked_in_the_interval_unit() {
+        for (input, cron) in [
+            ("every 15 minutes starting at minute 1", "1-59/15 * * * *"),
+            ("every 2 hours starting at hour 8", "0 8-23/2 * * *"),
+            ("every 5 days starting at day 3", "0 0 3-31/5 * *"),
+            ("every month starting at month 6", "0 0 1 6-12 *"),
+            ("every second from second 10", "10-59 * * * * *"),
+            ("every 20 seconds from second 5", "5-59/20 * * * * *"),
+        ] {
+            assert_eq!(to_cron(input).as_deref(), Ok(cron), "{input:?}");
+        }
+        assert_eq!(
+            to_cron("every 15 minutes starting at hour 8"),
+            Err(
+                "\"starting at hour 8\" does not fit an interval in minutes: write \
+                 \"starting at minute N\""
+                    .into()
+            )
+        );
+        assert_eq!(
+            to_cron("every 15 minutes starting at minute 60"),
+            Err("\"starting at minute 60\": a minute is 0 to 59".into())
         );
     }
 
