@@ -10,7 +10,7 @@ use good_cron_engine::schedule::Schedule;
 use std::hint::black_box;
 use std::time::Instant;
 
-const SCHEDULES: [&str; 14] = [
+const SCHEDULES: [&str; 16] = [
     "* * * * *",
     "*/5 * * * *",
     "0 9 * * mon-fri",
@@ -25,7 +25,29 @@ const SCHEDULES: [&str; 14] = [
     "every 30 seconds",
     "every day at 5 pm on America/Los_Angeles",
     "every tuesday and friday at 11:00",
+    "every day at 10:00pm America/Chicago",
+    "every 15 minutes starting at minute 1",
 ];
+
+/// Inputs as long as the parser reads (1,000 characters; natural language 256), valid or not:
+/// the worst a parse holding Ruby's GVL can cost.
+fn longest_inputs() -> Vec<(&'static str, String)> {
+    let fill = |unit: &str, prefix: &str, limit: usize| {
+        let mut text = prefix.to_owned();
+        while text.len() + unit.len() <= limit {
+            text.push_str(unit);
+        }
+        text
+    };
+    vec![
+        ("zone words", fill("UTC ", "0 0 * * * ", 1000)),
+        ("a long list", fill("1,", "", 990) + "0 * * * *"),
+        ("one long word", "a".repeat(1000)),
+        ("times", fill("5pm and ", "every day at ", 250) + "6pm"),
+        ("weekdays", fill("monday and ", "every ", 250) + "friday"),
+        ("misspelt", fill("minuts ", "every 5 ", 256)),
+    ]
+}
 
 /// Median over `rounds` of the mean time per call of `batch` calls, in nanoseconds.
 fn median_ns(rounds: usize, batch: usize, mut run: impl FnMut(usize)) -> f64 {
@@ -67,4 +89,17 @@ fn main() {
         "\nmedian next_after over all schedules: {:.0} ns",
         next_costs[next_costs.len() / 2]
     );
+    println!("\n| longest input | characters | parses | parse (µs) |");
+    println!("|---|---:|---|---:|");
+    for (name, text) in longest_inputs() {
+        let parse = median_ns(21, 20, |_| {
+            let _ = black_box(Schedule::parse(black_box(&text)));
+        });
+        let parses = Schedule::parse(&text).is_ok();
+        println!(
+            "| {name} | {} | {parses} | {:.1} |",
+            text.len(),
+            parse / 1000.0
+        );
+    }
 }
