@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Schedule benchmark: GoodCron::Schedule (Rust, through the Ruby API) against fugit 1.5.2, in
+# Schedule benchmark: GoodCron::Schedule (Rust, through the Ruby API) against fugit (Debian's 1.5.2), in
 # the same process, on the same expressions and the same reference instants.
 #
 #   ruby -Ilib bench/schedule_bench.rb            # prints a Markdown table for BENCHMARKS.md
@@ -44,6 +44,7 @@ SCHEDULES = [
   ["nat: weekdays, zone", "every weekday at 9:30am on Europe/London"],
   ["nat: every 15s", "every 15s"],
   ["nat: 1st of the month", "every 1st of the month at midnight"],
+  ["nat: 10pm, zone", "every day at 10:00pm America/Chicago"],
 ].freeze
 
 FROM = Array.new(64) { |i| Time.at(946_684_800 + (i * 19_734_877) % 1_262_304_000, (i * 7919) % 1_000_000, :usec) }.freeze

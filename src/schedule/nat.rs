@@ -70,7 +70,7 @@ static SIXTIES: LazyLock<Vec<String>> = LazyLock::new(|| {
     words
 });
 
-/// `NHOURS` keys in fugit's order (also its regex's alternation order).
+/// `NHOURS` keys.
 fn hour_words() -> Vec<&'static str> {
     SIXTIES[..13]
         .iter()
@@ -79,18 +79,19 @@ fn hour_words() -> Vec<&'static str> {
         .collect()
 }
 
+/// Any case: "at Noon" is noon (fugit 1.5 read it as hour 0).
 fn nhours(word: &str) -> Option<u64> {
-    match word {
+    match word.to_lowercase().as_str() {
         "midnight" | "oh" => Some(0),
         "noon" => Some(12),
-        _ => SIXTIES[..13]
+        word => SIXTIES[..13]
             .iter()
             .position(|w| w == word)
             .map(|i| i as u64),
     }
 }
 
-/// `NMINUTES` keys in fugit's order.
+/// `NMINUTES` keys.
 fn minute_words() -> Vec<&'static str> {
     SIXTIES
         .iter()
@@ -100,9 +101,9 @@ fn minute_words() -> Vec<&'static str> {
 }
 
 fn nminutes(word: &str) -> Option<u64> {
-    match word {
+    match word.to_lowercase().as_str() {
         "o'clock" | "hundred" => Some(0),
-        _ => SIXTIES.iter().position(|w| w == word).map(|i| i as u64),
+        word => SIXTIES.iter().position(|w| w == word).map(|i| i as u64),
     }
 }
 
@@ -127,7 +128,10 @@ static OMONTHDAYS: LazyLock<Vec<(String, Scalar)>> = LazyLock::new(|| {
     days
 });
 
+/// A regex alternation of `words`, longest first, so that "fourteen" is not read as "four".
 fn alternation<'w>(words: impl IntoIterator<Item = &'w str>) -> String {
+    let mut words: Vec<&str> = words.into_iter().collect();
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
     words
         .into_iter()
         .map(regex::escape)
@@ -476,8 +480,8 @@ terminals! {
     dmin as Dmin = "[0-5]?[0-9]";
     on_thex as OnThex = "(?i)[ \t]*the[ \t]+(hour|minute)[ \t]*";
     digital_h as DigitalH = "(2[0-4]|[0-1]?[0-9]):([0-5][0-9])";
-    // A whole word only: "noon America/Chicago" is noon in a zone, not "noon am".
-    ampm as Ampm = r"(?i)[ \t]*(am|pm|noon|midday|midnight)(?-u:\b)";
+    // Case-sensitive as in fugit 1.11+, so that "noon America/Chicago" is not "noon am".
+    ampm as Ampm = "[ \t]*(am|AM|pm|PM|[Nn]oon|[Mm]idday|[Mm]idnight)";
     dark as Dark = "(?i)[ \t]*dark";
     simple_h as SimpleH = (0..=24).rev().map(|h: u8| h.to_string()).collect::<Vec<_>>().join("|");
     named_m as NamedM = format!("(?i){}", alternation(minute_words()));
@@ -1286,7 +1290,6 @@ fn slot(node: &Node) -> Result<Slot, String> {
             )
         }
         Kind::NamedHour => {
-            // Looked up as written: fugit's tables are lowercase, so "FIVE" is hour 0 (nil.to_i).
             let hour = node
                 .lookup(Kind::NamedH)
                 .and_then(|h| nhours(h.text.trim()))
@@ -1457,7 +1460,7 @@ mod tests {
     /// two when it builds several lines (which `to_cron` refuses). Recorded from the `s` that
     /// fugit 1.5.2's `SlotGroup#parse_cron` hands to `Fugit::Cron.parse` (`multi: true`), then
     /// moved to fugit 1.14's reading where it differs: am/pm after hh:mm, words before a zone,
-    /// numbers sorted before words.
+    /// numbers sorted before words; hour and minute words in any case and longest first.
     #[rustfmt::skip]
     const FUGIT: &[(&str, &[&str])] = &[
         ("every second", &["* * * * * *"]),
@@ -1482,9 +1485,9 @@ mod tests {
         ("every day at noon", &["0 12 * * *"]),
         ("every day at midnight", &["0 0 * * *"]),
         ("every day at five", &["0 5 * * *"]),
-        ("every day at FIVE", &["0 0 * * *"]),
+        ("every day at FIVE", &["0 5 * * *"]),
         ("every day at five thirty pm", &["30 17 * * *"]),
-        ("every day at five fourteen", &[]),
+        ("every day at five fourteen", &["14 5 * * *"]),
         ("every day at twelve midnight", &["0 24 * * *"]),
         ("every day at 6 o'clock", &[]),
         ("every day at one o'clock pm", &["0 13 * * *"]),
@@ -1587,7 +1590,7 @@ mod tests {
         ("every 5 minutes on the 1st", &["*/5 * 1 * *"]),
         ("every 2 days at noon", &["0 12 */2 * *"]),
         ("every SUNDAY", &["0 0 * * 0"]),
-        ("every MONDAY at NOON", &["0 0 * * 1"]),
+        ("every MONDAY at NOON", &["0 12 * * 1"]),
         ("every day at 5:30 PM", &["30 17 * * *"]),
         ("every 5 MINUTES", &[]),
         ("EVERY DAY", &["* * * * * EVERY,DAY"]),
