@@ -29,7 +29,7 @@ const SCHEDULES: [&str; 16] = [
     "every 15 minutes starting at minute 1",
 ];
 
-/// Inputs as long as the parser reads (1,000 characters; natural language 256), valid or not:
+/// Inputs as long as the parser reads (1,024 bytes; natural language 256 characters), valid or not:
 /// the worst a parse holding Ruby's GVL can cost.
 fn longest_inputs() -> Vec<(&'static str, String)> {
     let fill = |unit: &str, prefix: &str, limit: usize| {
@@ -40,9 +40,9 @@ fn longest_inputs() -> Vec<(&'static str, String)> {
         text
     };
     vec![
-        ("zone words", fill("UTC ", "0 0 * * * ", 1000)),
-        ("a long list", fill("1,", "", 990) + "0 * * * *"),
-        ("one long word", "a".repeat(1000)),
+        ("zone words", fill("UTC ", "0 0 * * * ", 1024)),
+        ("a long list", fill("1,", "", 1014) + "0 * * * *"),
+        ("one long word", "a".repeat(1024)),
         ("times", fill("5pm and ", "every day at ", 250) + "6pm"),
         ("weekdays", fill("monday and ", "every ", 250) + "friday"),
         ("misspelt", fill("minuts ", "every 5 ", 256)),

@@ -43,10 +43,10 @@ pub struct Schedule {
     zone: Zone,
 }
 
-/// The longest schedule read, in characters: far beyond any real one (a cron line listing
-/// every second, minute and hour is under 400), and short enough that a parse takes well
-/// under a millisecond, holding the GVL.
-pub const MAX_LENGTH: usize = 1000;
+/// The longest schedule read, in bytes, as in fugit 1.14 (`Fugit::MAX_INPUT_BYTES`): far
+/// beyond any real one (a cron line listing every second, minute and hour is under 400), and
+/// short enough that a parse takes well under a millisecond, holding the GVL.
+pub const MAX_LENGTH: usize = 1024;
 
 /// fugit's own limit for natural language (`Fugit::Nat::MAX_INPUT_LENGTH`), in characters
 /// after the surrounding whitespace: fugit reads no longer "every ..." schedule.
@@ -64,15 +64,15 @@ const ALIASES: [(&str, &str); 8] = [
 ];
 
 impl Schedule {
-    /// Parses `input` (at most `MAX_LENGTH` characters); without a zone suffix it is evaluated
+    /// Parses `input` (at most `MAX_LENGTH` bytes); without a zone suffix it is evaluated
     /// in the process zone (`TZ`).
     pub fn parse(input: &str) -> Result<Schedule, ParseError> {
-        let length = input.chars().count();
+        let length = input.len();
         if length > MAX_LENGTH {
             return Err(ParseError {
                 input: input.chars().take(40).chain("…".chars()).collect(),
                 reason: format!(
-                    "it is {length} characters long; a schedule has at most {MAX_LENGTH}"
+                    "it is {length} bytes long; a schedule has at most {MAX_LENGTH} (fugit's limit)"
                 ),
             });
         }

@@ -282,12 +282,15 @@ fn a_schedule_over_the_length_limit_is_refused_by_its_length() {
     assert_eq!(
         e.to_string(),
         format!(
-            "invalid schedule {:?}: it is {} characters long; a schedule has at most 1000",
+            "invalid schedule {:?}: it is {} bytes long; a schedule has at most 1024 (fugit's limit)",
             format!("{}…", &long[..40]),
             long.len()
         )
     );
-    assert!(Schedule::parse(&format!("{}0 0 * * *", " ".repeat(990))).is_ok());
+    assert!(Schedule::parse(&format!("{}0 0 * * *", " ".repeat(1015))).is_ok());
+    assert!(Schedule::parse(&format!("{}0 0 * * *", " ".repeat(1016))).is_err());
+    // Bytes, not characters: 342 three-byte spaces are 1,026 bytes.
+    assert!(Schedule::parse(&format!("{}0 0 * * *", "\u{3000}".repeat(342))).is_err());
 }
 
 /// The parsers' cost grows linearly: 1 KB, 10 KB and 100 KB inputs of one shape cost within a
