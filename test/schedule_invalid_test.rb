@@ -15,6 +15,9 @@ class ScheduleInvalidTest < Minitest::Test
   # Just under the length limit: read (and refused) for what they say.
   LONG_A = "a" * 1_000
   LONG_ZONE = "0 9 * * * #{'A' * 990}"
+  # One character over the limit: refused by its length, whatever it says (characters, not bytes).
+  OVER_NAT = "every day at noon#{' UTC' * 246}"
+  OVER_WIDE = "é" * 1_001
 
   # [input, fragments the message must contain (String or Regexp)]
   CASES = [
@@ -58,10 +61,13 @@ class ScheduleInvalidTest < Minitest::Test
     ["0 9 * * 1%0", ["day-of-week", "%0"]],
     # zones
     ["0 9 * * * Mars/Olympus", ["time zone", "Mars/Olympus"]],
-    ["0 9 * * * america/new_york", ["time zone", "america/new_york"]],
+    ["0 9 * * * america/new_york", ["time zone", "america/new_york", "zone names are case-sensitive: America/New_York"]],
     ["0 9 * * * +25:00", ["time zone", "+25:00"]],
     ["@daily Mars/Olympus", ["time zone", "Mars/Olympus"]],
     ["every day at 5pm on Mars/Olympus", ["time zone", "Mars/Olympus"]],
+    # natural language: the same case hint as cron, bare or after in/on
+    ["every day at 5pm america/new_york", ["time zone", "america/new_york", "zone names are case-sensitive: America/New_York"]],
+    ["every day at noon in europe/london", ["time zone", "europe/london", "zone names are case-sensitive: Europe/London"]],
     # never fires
     ["0 0 30 2 *", ["never", "February", "30"]],
     ["0 0 31 2 *", ["never", "February", "31"]],
@@ -78,6 +84,14 @@ class ScheduleInvalidTest < Minitest::Test
     ["every 0 minutes", ["step of 0"]],
     ["every day at 5pm and 6:30pm", [/several|multiple|more than one|\d+ cron lines/i]],
     ["every day at ten oh five", [/several|multiple|more than one|\d+ cron lines/i]],
+    # misspelled words: the word, and the nearest one the grammar knows
+    ["every 5 minuts", ['unknown word "minuts" (did you mean "minutes"?)']],
+    ["every 5 secnds", ['unknown word "secnds" (did you mean "seconds"?)']],
+    ["every 2 hourss", ['unknown word "hourss" (did you mean "hours"?)']],
+    ["every tusday at 5pm", ['unknown word "tusday" (did you mean "tuesday"?)']],
+    ["every wensday at 9am", ['unknown word "wensday" (did you mean "wednesday"?)']],
+    ["every day at noom", ['unknown word "noom" (did you mean "noon"?)']],
+    ["evry day", ['unknown word "evry" (did you mean "every"?)']],
     ["every day at 5pm\nevery day at 6pm", ["control character", "\\n"]],
     # huge numbers, unicode, control characters, huge input
     ["99999999999999999999 * * * *", ["minute", "99999999999999999999"]],
@@ -89,6 +103,8 @@ class ScheduleInvalidTest < Minitest::Test
     ["\0", ["control character"]],
     [HUGE_A, ["10240 characters long", "at most 1000"]],
     [HUGE_ZONE, ["10250 characters long", "at most 1000"]],
+    [OVER_NAT, ["1001 characters long", "at most 1000"]],
+    [OVER_WIDE, ["1001 characters long", "at most 1000"]],
     [LONG_A, ["cannot read"]],
     [LONG_ZONE, ["time zone"]],
     ["\xFF\xFE 9 * * *".b.force_encoding(Encoding::UTF_8), ["UTF-8"]],
