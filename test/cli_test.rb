@@ -104,6 +104,27 @@ class CliTest < Minitest::Test
     OUT
   end
 
+  # Natural language: explain shows the cron it became (10:00pm is 22, as fugit 1.14 reads it),
+  # and the runs stay at 22:00 New York time across spring-forward, whatever TZ is.
+  def test_explain_natural_language_shows_its_cron
+    out, err, status = good_cron("explain", "every day at 10:00pm America/New_York", "-n", "3", "--from", "2026-03-07",
+                                 env: { "TZ" => "Asia/Tokyo" })
+
+    assert_equal 0, status.exitstatus, err
+    assert_equal <<~OUT, out
+      schedule  every day at 10:00pm America/New_York
+      cron      0 22 * * * America/New_York
+      zone      America/New_York
+      runs      the next 3 at or after 2026-03-07 00:00:00 -05:00
+
+        Sat 2026-03-07 22:00:00 -05:00  (2026-03-08 03:00:00 UTC)
+        -- UTC offset changes from -05:00 to -04:00 --
+        Sun 2026-03-08 22:00:00 -04:00  (2026-03-09 02:00:00 UTC)
+        Mon 2026-03-09 22:00:00 -04:00  (2026-03-10 02:00:00 UTC)
+    OUT
+    assert_empty err
+  end
+
   # Ten runs by default; --from includes TIME itself and reads every documented form the same.
   def test_explain_count_default_and_from_forms
     out, = good_cron("explain", "every 15 minutes", "--from", "2024-03-09 10:15", env: { "TZ" => "UTC" })
@@ -130,7 +151,7 @@ class CliTest < Minitest::Test
     out, err, status = good_cron("explain", "every blue moon")
     assert_equal 1, status.exitstatus
     assert_empty out
-    assert_equal %(good_cron: invalid schedule "every blue moon": cannot read "blue moon" at character 7\n), err
+    assert_equal %(good_cron: invalid schedule "every blue moon": unknown word "blue" at character 7\n), err
 
     _, err, status = good_cron("explain", "0 0 30 2 *")
     assert_equal 1, status.exitstatus

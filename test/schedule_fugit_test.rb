@@ -1,7 +1,9 @@
 # frozen_string_literal: true
 
-# Differential test: GoodCron::Schedule against fugit 1.5.2 (Debian's ruby-fugit), the
-# library GoodJob users' schedules were written for. Same schedule, same zone, same reference
+# Differential test: GoodCron::Schedule against fugit 1.5.2 (Debian's ruby-fugit), kept only
+# for the readings 1.5.2 shares with fugit 1.14 (GoodJob 4.x users have fugit >= 1.11; the
+# 1.14 oracle test is schedule_oracle_test.rb): it adds many zones, reference instants and
+# previous_at to what the oracle covers. Same schedule, same zone, same reference
 # instant: the chains of next_at / previous_at must be identical, except where a step touches
 # a DST transition day of the evaluation zone (our DST policy differs from fugit on purpose;
 # schedule_dst_test.rb pins it down with literal instants).
@@ -19,6 +21,7 @@ require "fugit"
 require "set"
 require "zlib"
 require_relative "support/fugit_corpus"
+require_relative "support/fugit_oracle"
 
 class ScheduleFugitTest < Minitest::Test
   NEXT_CHAIN = 6
@@ -357,7 +360,26 @@ class ScheduleFugitTest < Minitest::Test
     assert_equal 0, out.skipped_fugit_error, msg
   end
 
-  # fugit 1.5.2's surprising readings (see FugitCorpus::QUIRKS): we follow them.
+  # Every natural-language entry and quirk the fugit 1.14 oracle has reads there as fugit 1.5.2
+  # reads it: the corpus keeps only what the two share.
+  def test_corpus_reads_as_fugit_1_14_does
+    checked = 0
+    mismatches = []
+    ProcessZone.with_tz("UTC") do
+      (FugitCorpus::NAT + FugitCorpus::QUIRKS).each do |s|
+        next unless FugitOracle.to_cron_s.key?(s)
+
+        checked += 1
+        old = Fugit.parse(s)&.to_cron_s
+        new = FugitOracle.to_cron_s[s] || "INVALID"
+        mismatches << "#{s.inspect}: fugit 1.5.2 #{old.inspect}, fugit 1.14 #{new.inspect}" unless old == new
+      end
+    end
+    assert mismatches.empty?, "read otherwise by fugit 1.14 (move them out):\n#{mismatches.join("\n")}"
+    assert_operator checked, :>=, 50, "entries found in the oracle"
+  end
+
+  # fugit's surprising readings that 1.14 keeps (see FugitCorpus::QUIRKS): we follow them.
   def test_fugit_quirks_agree
     results = self.class.quirk_results
     out = compare(results, FugitCorpus::QUIRKS)

@@ -15,6 +15,9 @@ class ScheduleInvalidTest < Minitest::Test
   # Just under the length limit (LONG_A is over natural language's own, 256).
   LONG_A = "a" * 1_000
   LONG_ZONE = "0 9 * * * #{'A' * 990}"
+  # Over the limit (1,024 bytes, fugit's): refused by its length, whatever it says.
+  OVER_NAT = "every day at noon#{' UTC' * 252}"
+  OVER_WIDE = "é" * 513
 
   # [input, fragments the message must contain (String or Regexp)]
   CASES = [
@@ -58,10 +61,13 @@ class ScheduleInvalidTest < Minitest::Test
     ["0 9 * * 1%0", ["day-of-week", "%0"]],
     # zones
     ["0 9 * * * Mars/Olympus", ["time zone", "Mars/Olympus"]],
-    ["0 9 * * * america/new_york", ["time zone", "america/new_york"]],
+    ["0 9 * * * america/new_york", ["time zone", "america/new_york", "zone names are case-sensitive: America/New_York"]],
     ["0 9 * * * +25:00", ["time zone", "+25:00"]],
     ["@daily Mars/Olympus", ["time zone", "Mars/Olympus"]],
     ["every day at 5pm on Mars/Olympus", ["time zone", "Mars/Olympus"]],
+    # natural language: the same case hint as cron, bare or after in/on
+    ["every day at 5pm america/new_york", ["time zone", "america/new_york", "zone names are case-sensitive: America/New_York"]],
+    ["every day at noon in europe/london", ["time zone", "europe/london", "zone names are case-sensitive: Europe/London"]],
     # never fires
     ["0 0 30 2 *", ["never", "February", "30"]],
     ["0 0 31 2 *", ["never", "February", "31"]],
@@ -78,6 +84,14 @@ class ScheduleInvalidTest < Minitest::Test
     ["every 0 minutes", ["step of 0"]],
     ["every day at 5pm and 6:30pm", [/several|multiple|more than one|\d+ cron lines/i]],
     ["every day at ten oh five", [/several|multiple|more than one|\d+ cron lines/i]],
+    # misspelled words: the word, and the nearest one the grammar knows
+    ["every 5 minuts", ['unknown word "minuts" (did you mean "minutes"?)']],
+    ["every 5 secnds", ['unknown word "secnds" (did you mean "seconds"?)']],
+    ["every 2 hourss", ['unknown word "hourss" (did you mean "hours"?)']],
+    ["every tusday at 5pm", ['unknown word "tusday" (did you mean "tuesday"?)']],
+    ["every wensday at 9am", ['unknown word "wensday" (did you mean "wednesday"?)']],
+    ["every day at noom", ['unknown word "noom" (did you mean "noon"?)']],
+    ["evry day", ['unknown word "evry" (did you mean "every"?)']],
     ["every day at 5pm\nevery day at 6pm", ["control character", "\\n"]],
     # huge numbers, unicode, control characters, huge input
     ["99999999999999999999 * * * *", ["minute", "99999999999999999999"]],
@@ -89,6 +103,8 @@ class ScheduleInvalidTest < Minitest::Test
     ["\0", ["control character"]],
     [HUGE_A, ["10240 bytes long", "at most 1024"]],
     [HUGE_ZONE, ["10250 bytes long", "at most 1024"]],
+    [OVER_NAT, ["1025 bytes long", "at most 1024"]],
+    [OVER_WIDE, ["1026 bytes long", "at most 1024"]],
     [LONG_A, ["1000 characters long", "natural language has at most 256"]],
     [LONG_A[0, 200], ["unknown word", "at character 1"]],
     [LONG_ZONE, ["time zone"]],
