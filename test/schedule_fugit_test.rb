@@ -219,6 +219,8 @@ class ScheduleFugitTest < Minitest::Test
         t = cron.public_send(meth, t)
         t.to_i
       end
+    rescue TZInfo::AmbiguousTime, TZInfo::PeriodNotFound
+      :dst_day # fugit 1.5.2 fails at a transition at midnight (America/Havana): a DST day
     rescue StandardError => e
       "#{e.class}: #{e.message.lines.first&.strip}"
     end
@@ -260,6 +262,10 @@ class ScheduleFugitTest < Minitest::Test
         zone = fugit.timezone || Zones.tzinfo(process_zone)
         whole_months = self.class.month_walker?(fugit)
         rows.each do |ref, dir, theirs|
+          if theirs == :dst_day
+            out.skipped_dst += 1
+            next
+          end
           if theirs.is_a?(String)
             out.skipped_fugit_error += 1
             next

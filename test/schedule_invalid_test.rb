@@ -45,13 +45,14 @@ class ScheduleInvalidTest < Minitest::Test
     ["0 9 * * mon-xyz", ["day-of-week", "xyz"]],
     ["? * * * *", ["minute", "?"]],
     ["1-2-3 * * * *", ["minute", "1-2-3"]],
-    ["1,,2 * * * *", ["minute", "missing"]],
+    [",, * * * *", ["minute", "missing"]],
+    ["1& * * * *", ["minute", "1&"]],
     ["5- * * * *", ["minute", "missing"]],
     # steps and ranges
     ["*/0 * * * *", ["minute", "step of 0"]],
     ["0 */0 * * *", ["hour", "step of 0"]],
     ["*/5/2 * * * *", ["minute", "step"]],
-    ["0 0 * * 5-1/2", ["day-of-week", "5-1", "backwards"]],
+    ["0 0 1&& * *", ["day-of-month", "1&"]],
     ["0 0 -1-5 * *", ["day-of-month", "-1-5", "from the end"]],
     ["0 0 L-3 * *", ["day-of-month", "L-3", "from the end"]],
     # nth weekday and modulo

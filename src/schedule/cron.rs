@@ -1,6 +1,9 @@
-//! The cron grammar GoodJob users write, read as fugit 1.5 reads it: 5 fields, or 6 with
+//! The cron grammar GoodJob users write, read as fugit 1.14 reads it: 5 fields, or 6 with
 //! seconds first, then an optional zone. Values follow fugit's expansion rules (wrapping
-//! ranges, `/n` alone meaning `*/n`, hour 24 meaning 0, negative days counting from the end).
+//! ranges, `/n` alone meaning `*/n`, `n/s` running to the field's end, a whole-field range
+//! meaning `*`, hour 24 meaning 0, negative days counting from the end, `&` wanting both day
+//! fields). fugit's `~` picks a random value; here the pick is derived from the line's text,
+//! so every process reads a line alike.
 
 use super::civil::{days_in_month, Date, DAY};
 use std::fmt::Write as _;
@@ -20,7 +23,7 @@ pub(crate) enum Weekday {
     Every(u8),
     /// The n-th such weekday of the month; negative counts from the end.
     Nth(u8, i8),
-    /// Such weekdays whose week number since 2019-01-01 plus `offset` divides by `modulo`.
+    /// Such weekdays whose week number since 2019-01-01, modulo `modulo`, is `offset`'s.
     Modulo {
         day: u8,
         modulo: u32,
@@ -37,6 +40,8 @@ pub(crate) struct Cron {
     months: u16,
     monthdays: Option<MonthDays>,
     weekdays: Option<Vec<Weekday>>,
+    /// Both day fields must match (`&`), rather than either.
+    days_and: bool,
     /// The hour field has a `*` or a step: runs follow real instants across DST changes.
     pub hours_follow_instants: bool,
     /// The zone suffix as written, if any.
@@ -149,12 +154,13 @@ pub(crate) fn parse_fields(fields: &[&str], zone: Option<&str>) -> Result<Cron, 
             ))
         }
     };
+    let mut picks = Picks::of(fields, zone);
     let seconds = match seconds_text {
-        Some(text) => values(Field::Second, text)?,
+        Some(text) => values(Field::Second, text, &mut picks)?,
         None => Some(vec![0]),
     };
-    let minutes = values(Field::Minute, rest[0])?;
-    let hours = values(Field::Hour, rest[1])?.map(|hs| {
+    let minutes = values(Field::Minute, rest[0], &mut picks)?;
+    let hours = values(Field::Hour, rest[1], &mut picks)?.map(|hs| {
         let mut hs: Vec<i32> = hs
             .into_iter()
             .map(|h| if h == 24 { 0 } else { h })
@@ -163,17 +169,27 @@ pub(crate) fn parse_fields(fields: &[&str], zone: Option<&str>) -> Result<Cron, 
         hs.dedup();
         hs
     });
-    let mut monthdays = values(Field::MonthDay, rest[2])?;
-    let mut months = values(Field::Month, rest[3])?;
-    let weekdays = weekdays(rest[4])?;
+    let (monthday_text, and_after_monthdays) = without_and(rest[2]);
+    let (weekday_text, and_after_weekdays) = without_and(rest[4]);
+    let days_and = and_after_monthdays || and_after_weekdays;
+    let mut monthdays = values(Field::MonthDay, monthday_text, &mut picks)?;
+    let mut months = values(Field::Month, rest[3], &mut picks)?;
+    let weekdays = weekdays(weekday_text, &mut picks)?;
     if weekdays.is_none() {
         if let (Some(days), Some(ms)) = (&mut monthdays, &mut months) {
             compact_month_days(days, ms)?;
         }
     }
     let text = normalized_text(
-        &seconds, &minutes, &hours, &monthdays, &months, &weekdays, zone,
+        &seconds,
+        &minutes,
+        &hours,
+        &monthdays,
+        &months,
+        &weekdays_text(&weekdays, days_and),
+        zone,
     );
+    let hours_follow_instants = hours.is_none() || rest[1].contains('/');
     Ok(Cron {
         seconds: mask(&seconds, 60),
         minutes: mask(&minutes, 60),
@@ -184,10 +200,72 @@ pub(crate) fn parse_fields(fields: &[&str], zone: Option<&str>) -> Result<Cron, 
             from_end: days.iter().filter(|d| **d < 0).fold(0, |m, d| m | 1 << -d),
         }),
         weekdays,
-        hours_follow_instants: rest[1].contains(['*', '/']),
+        days_and,
+        hours_follow_instants,
         zone: zone.map(str::to_owned),
         text,
     })
+}
+
+/// A day field without its trailing `&` (fugit's `and?`), and whether it had one.
+fn without_and(text: &str) -> (&str, bool) {
+    match text.strip_suffix('&') {
+        Some(rest) => (rest, true),
+        None => (text, false),
+    }
+}
+
+/// The values `~` picks: a pseudo-random sequence seeded by the line's text, so a line reads
+/// the same in every process and on every parse, and different lines spread their picks.
+struct Picks(u64);
+
+impl Picks {
+    fn of(fields: &[&str], zone: Option<&str>) -> Picks {
+        // FNV-1a: stable across builds and platforms, unlike std's hasher.
+        let bytes = fields
+            .iter()
+            .chain(&zone)
+            .flat_map(|t| t.bytes().chain([b' ']));
+        Picks(bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        }))
+    }
+
+    /// A value in `0..n` (splitmix64's step and mix).
+    fn below(&mut self, n: i32) -> i32 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        (z % n.max(1) as u64) as i32
+    }
+
+    /// fugit's `random`: a value of `start~end` (either may be absent), no further than `step`
+    /// past `start`, wrapping past the field's end.
+    fn pick(
+        &mut self,
+        (min, max): (i32, i32),
+        start: Option<i32>,
+        end: Option<i32>,
+        step: Option<i32>,
+    ) -> i32 {
+        let start = start.unwrap_or(min);
+        let end = end.unwrap_or(max);
+        let mut n = end - start + 1;
+        if n <= 0 {
+            n += max - min + 1;
+        }
+        if let Some(step) = step.filter(|s| *s < n) {
+            n = step;
+        }
+        let value = start + self.below(n);
+        if value > max {
+            value + min - max - 1
+        } else {
+            value
+        }
+    }
 }
 
 /// Drops listed days that no listed month has, and months with none of the days, as fugit
@@ -254,14 +332,15 @@ pub(crate) fn shown(text: &str) -> String {
     }
 }
 
-/// One element of a field: `*`, `a`, `a-b`, each optionally with `/step`, or `/step` alone.
+/// One element of a field: `*`, `a`, `a-b`, `a~b` (either side optional), each optionally
+/// with `/step`, or `/step` alone. A `~` is resolved here: its pick is `start`.
 struct Element {
     start: Option<i32>,
     end: Option<i32>,
     step: Option<i32>,
 }
 
-fn element(field: Field, text: &str, whole: &str) -> Result<Element, String> {
+fn element(field: Field, text: &str, whole: &str, picks: &mut Picks) -> Result<Element, String> {
     let (base, step) = match text.split_once('/') {
         Some((base, step)) => {
             let step = number_in(step, 2, 0, 99).ok_or_else(|| {
@@ -274,9 +353,6 @@ fn element(field: Field, text: &str, whole: &str) -> Result<Element, String> {
                     ),
                 )
             })?;
-            if step == 0 {
-                return Err(field_error(field, whole, "a step of 0 never advances"));
-            }
             (base, Some(step))
         }
         None => (text, None),
@@ -300,6 +376,15 @@ fn element(field: Field, text: &str, whole: &str) -> Result<Element, String> {
             step,
         });
     }
+    if let Some((from, to)) = base.split_once('~') {
+        let bound = |v: &str| (!v.is_empty()).then(|| value(v)).transpose();
+        let (from, to) = (bound(from)?, bound(to)?);
+        return Ok(Element {
+            start: Some(picks.pick(field.bounds(), from, to, step)),
+            end: step.and(to),
+            step,
+        });
+    }
     // A range's dash may be followed by a negative day ("-5--1"), so split after the first value.
     let split = base
         .char_indices()
@@ -317,13 +402,25 @@ fn element(field: Field, text: &str, whole: &str) -> Result<Element, String> {
     })
 }
 
-/// Expands a field to its sorted values, `None` meaning `*` (fugit's `expand` and `compact`).
-fn values(field: Field, text: &str) -> Result<Option<Vec<i32>>, String> {
+/// The elements of a field: extra commas before, between and after them are allowed, as in
+/// fugit's `comma` and `comma?`, but not a field of commas alone.
+fn parts(field: Field, text: &str) -> Result<impl Iterator<Item = &str>, String> {
+    if text.split(',').all(str::is_empty) {
+        return Err(field_error(field, text, "a value is missing"));
+    }
+    Ok(text.split(',').filter(|part| !part.is_empty()))
+}
+
+/// Expands a field to its sorted values, `None` meaning `*` (fugit's `expand`, `range` and
+/// `do_determine`: an element covering the whole field makes the field `*`).
+fn values(field: Field, text: &str, picks: &mut Picks) -> Result<Option<Vec<i32>>, String> {
     let (min, max) = field.bounds();
     let mut all = Vec::new();
-    for part in text.split(',') {
-        let Element { start, end, step } = element(field, part, text)?;
-        let step = step.filter(|s| *s != 1);
+    for part in parts(field, text)? {
+        let Element { start, end, step } = element(field, part, text, picks)?;
+        if step == Some(0) {
+            return Err(field_error(field, text, "a step of 0 never advances"));
+        }
         let end = if step.is_some() && end.is_none() {
             Some(max)
         } else {
@@ -344,6 +441,9 @@ fn values(field: Field, text: &str) -> Result<Option<Vec<i32>>, String> {
                         text,
                         "a range from a day counted from the end must also end on one (e.g. -5--1)",
                     ));
+                }
+                if (start, end, step.unwrap_or(1)) == (min, max, 1) {
+                    return Ok(None);
                 }
                 all.extend(
                     wrapping_range(min, max, start, end).step_by(step.unwrap_or(1) as usize),
@@ -377,9 +477,9 @@ fn wrapping_range(min: i32, max: i32, start: i32, end: i32) -> impl Iterator<Ite
     })
 }
 
-fn weekdays(text: &str) -> Result<Option<Vec<Weekday>>, String> {
+fn weekdays(text: &str, picks: &mut Picks) -> Result<Option<Vec<Weekday>>, String> {
     let mut all = Vec::new();
-    for part in text.split(',') {
+    for part in parts(Field::WeekDay, text)? {
         let as_day = |v: i32| if v == 7 { 0 } else { v as u8 };
         if let Some((day, nth)) = part.split_once('#') {
             let day = Field::WeekDay.value(day).ok_or_else(|| {
@@ -439,19 +539,17 @@ fn weekdays(text: &str) -> Result<Option<Vec<Weekday>>, String> {
                 }
             }
         } else {
-            let Element { start, end, step } = element(Field::WeekDay, part, text)?;
+            let Element { start, end, step } = element(Field::WeekDay, part, text, picks)?;
+            // fugit's determine_weekdays reads a weekday step of 0 as 1.
+            let step = step.map(|s| s.max(1) as usize);
             let days: Vec<i32> = match (start, end, step) {
-                (None, _, step) => (0..=6).step_by(step.unwrap_or(1) as usize).collect(),
+                (None, _, step) => (0..=6).step_by(step.unwrap_or(1)).collect(),
                 (Some(a), end, Some(step)) => {
                     let z = end.unwrap_or(a);
-                    if z < a {
-                        return Err(field_error(
-                            Field::WeekDay,
-                            text,
-                            format!("the range {a}-{z} with a step runs backwards"),
-                        ));
-                    }
-                    (a..=z).step_by(step as usize).collect()
+                    (a..=if a > z { z + 7 } else { z })
+                        .step_by(step)
+                        .map(|d| d % 7)
+                        .collect()
                 }
                 (Some(a), Some(z), None) => {
                     (a..=if a > z { z + 7 } else { z }).map(|d| d % 7).collect()
@@ -475,7 +573,7 @@ fn normalized_text(
     hours: &Option<Vec<i32>>,
     monthdays: &Option<Vec<i32>>,
     months: &Option<Vec<i32>>,
-    weekdays: &Option<Vec<Weekday>>,
+    weekdays: &str,
     zone: Option<&str>,
 ) -> String {
     let list = |values: &Option<Vec<i32>>| match values {
@@ -487,39 +585,46 @@ fn normalized_text(
         text.push_str(&list(seconds));
         text.push(' ');
     }
-    let days = match weekdays {
-        None => "*".to_owned(),
-        Some(ws) => ws
-            .iter()
-            .map(|w| match w {
-                Weekday::Every(d) => d.to_string(),
-                Weekday::Nth(d, n) => format!("{d}#{n}"),
-                Weekday::Modulo {
-                    day,
-                    modulo,
-                    offset: 0,
-                } => format!("{day}%{modulo}"),
-                Weekday::Modulo {
-                    day,
-                    modulo,
-                    offset,
-                } => format!("{day}%{modulo}+{offset}"),
-            })
-            .collect::<Vec<_>>()
-            .join(","),
-    };
     let _ = write!(
         text,
-        "{} {} {} {} {}",
+        "{} {} {} {} {weekdays}",
         list(minutes),
         list(hours),
         list(monthdays),
         list(months),
-        days
     );
     if let Some(zone) = zone {
         text.push(' ');
         text.push_str(zone);
+    }
+    text
+}
+
+/// fugit's `weekdays_to_cron_s`: `&` is shown only with a weekday field.
+fn weekdays_text(weekdays: &Option<Vec<Weekday>>, days_and: bool) -> String {
+    let Some(ws) = weekdays else {
+        return "*".to_owned();
+    };
+    let mut text = ws
+        .iter()
+        .map(|w| match w {
+            Weekday::Every(d) => d.to_string(),
+            Weekday::Nth(d, n) => format!("{d}#{n}"),
+            Weekday::Modulo {
+                day,
+                modulo,
+                offset: 0,
+            } => format!("{day}%{modulo}"),
+            Weekday::Modulo {
+                day,
+                modulo,
+                offset,
+            } => format!("{day}%{modulo}+{offset}"),
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    if days_and {
+        text.push('&');
     }
     text
 }
@@ -558,12 +663,14 @@ impl Cron {
                     offset,
                 } => {
                     let week = (date.days() - MODULO_EPOCH_DAYS).div_euclid(7) + 1;
+                    let modulo = i64::from(modulo);
                     u32::from(day) == weekday
-                        && (week + i64::from(offset)).rem_euclid(i64::from(modulo)) == 0
+                        && week.rem_euclid(modulo) == i64::from(offset) % modulo
                 }
             })
         });
         match (monthday, weekday) {
+            (Some(a), Some(b)) if self.days_and => a && b,
             (Some(a), Some(b)) => a || b, // both restricted: either matches (man 5 crontab)
             (a, b) => a.unwrap_or(true) && b.unwrap_or(true),
         }
@@ -771,13 +878,15 @@ mod tests {
             "* * * 13 *",
             "* * * * 8",
             "*/0 * * * *",
-            "* * * * 5-1/2",
             "1-2-3 * * * *",
             "* * -3-5 * *",
             "* * * * 1#6",
             "* * * * 1%0",
             "a * * * *",
             ", * * * *",
+            ",, * * * *",
+            "1& * * * *",
+            "* * 1&& * *",
         ] {
             let fields: Vec<&str> = bad.split_whitespace().collect();
             assert!(

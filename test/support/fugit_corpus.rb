@@ -60,7 +60,7 @@ module FugitCorpus
     # last day and days from the end
     "0 0 L * *", "0 0 l * *", "0 0 last * *", "0 0 -1 * *", "0 12 -2 * *", "0 12 -7 * *",
     "0 12 -7--1 * *", "0 12 -3--2 * *", "0 0 L,15 * *", "0 0 1,L * *", "0 12 -3 2 *",
-    "30 12 L 2 *", "0 0 L 4,6,9,11 *", "0 12 1-L * *", "0 12 15-L * *", "0 0 -1 1,3 *",
+    "30 12 L 2 *", "0 0 L 4,6,9,11 *", "0 12 15-L * *", "0 0 -1 1,3 *",
     "59 23 L 12 *",
     # short months, leap days
     "0 0 29 2 *", "0 12 28 2 *", "0 0 29,30 * *", "0 0 30 * *", "0 0 31 * *",
@@ -73,8 +73,8 @@ module FugitCorpus
     "0 12 * * mon#5", "0 12 * * sun#-5", "0 10 * * wed#2,sat#-1", "0 9 * feb sun#-1",
     "0 9 1 * mon#3", "0 12 * * MON#1",
     # every nth week, fugit's % (week number since 2019-01-01)
-    "0 9 * * 1%2", "0 9 * * mon%2", "0 9 * * 1%2+1", "0 12 * * fri%3", "0 12 * * fri%3+2",
-    "0 12 * * sun%4+1", "0 12 * * 2%2,4%2+1",
+    "0 9 * * 1%2", "0 9 * * mon%2", "0 9 * * 1%2+1", "0 12 * * fri%3",
+    "0 12 * * 2%2,4%2+1",
     # 6 fields, seconds first
     "* * * * * *", "0 * * * * *", "30 * * * * *", "*/5 * * * * *", "*/10 * * * * *",
     "*/15 * * * * *", "0,30 * * * * *", "15-45/5 * * * * *", "/20 * * * * *",
@@ -181,8 +181,10 @@ module FugitCorpus
   # Dropped because fugit 1.14 reads them otherwise (schedule_nat_test.rb has its readings):
   # "every friday at 4:45pm", "every day at 11:59pm" (1.5.2 ignored pm after hh:mm),
   # "every day at 12am", "every day at twelve am" (1.5.2: noon), "5/1 * * * *" (1.5.2: minute
-  # 5; 1.14: 5 to 59, as its "every second from second 10" shows), "every 1st and 15th of the
-  # month" (1.5.2 kept only the 1st).
+  # 5; 1.14: 5 to 59), "every 1st and 15th of the month" (1.5.2 kept only the 1st), "0 12 1-L
+  # * *" (1.14: a whole-month range is "*"), "0 12 * * fri%3+2" and "0 12 * * sun%4+1" (1.14
+  # matches week % 3 == 2 % 3, 1.5.2 (week + 2) % 3 == 0); schedule_cron_test.rb has 1.14's
+  # readings of such cron lines.
   QUIRKS = [
     "every hour on the hour", "every day on the hour",
     "every 3 hours on the hour", "every minute on minute 5", "every hour on the minute",
