@@ -24,6 +24,7 @@ class PlatformGemTest < Minitest::Test
   def test_platform_gem_installs_without_cargo_and_loads_its_library
     run!(RbConfig.ruby, "-S", "rake", "native:gem")
     Dir.mktmpdir("good_cron_platform_gem") do |tmp|
+      tmp = File.realpath(tmp)
       home = File.join(tmp, "gem_home")
       env = gem_env_without_cargo(home, tmp)
       assert_equal "no cargo\n", run!("sh", "-c", "command -v cargo rustc || echo no cargo", env: env, chdir: tmp)
