@@ -6,7 +6,8 @@ require "fileutils"
 require "tmpdir"
 
 # The precompiled platform gem (`rake native:gem`) installs and runs on a machine without a
-# Rust toolchain; a checkout without a built library says what to run.
+# Rust toolchain, with `gem install` and with Bundler; a checkout without a built library
+# says what to run.
 class PlatformGemTest < Minitest::Test
   include GemCommands
 
@@ -22,9 +23,8 @@ class PlatformGemTest < Minitest::Test
   RUBY
 
   def test_platform_gem_installs_without_cargo_and_loads_its_library
-    run!(RbConfig.ruby, "-S", "rake", "native:gem")
-    Dir.mktmpdir("good_cron_platform_gem") do |tmp|
-      tmp = File.realpath(tmp)
+    build_platform_gem
+    in_tmpdir do |tmp|
       home = File.join(tmp, "gem_home")
       env = gem_env_without_cargo(home, tmp)
       assert_equal "no cargo\n", run!("sh", "-c", "command -v cargo rustc || echo no cargo", env: env, chdir: tmp)
@@ -42,6 +42,28 @@ class PlatformGemTest < Minitest::Test
 
       library = File.join(spec.gem_dir, "lib", "good_cron", RUBY_MINOR, "good_cron.#{DLEXT}")
       assert_equal "#{library}\n0 22 * * *\n", run!(RbConfig.ruby, "-e", PROBE, env: env, chdir: tmp)
+    end
+  end
+
+  # The README's two Gemfile lines for a vendored platform gem, with Bundler, without cargo.
+  def test_an_app_bundles_the_platform_gem_from_vendor_cache
+    build_platform_gem
+    in_tmpdir do |app|
+      FileUtils.mkdir_p(File.join(app, "vendor", "cache"))
+      FileUtils.cp(GEM_FILE, File.join(app, "vendor", "cache"))
+      library = bundle_and_probe(app, %(gem "good_cron", "#{GoodCron::VERSION}"))
+      assert library.start_with?(File.join(app, "vendor", "bundle", "")), library
+    end
+  end
+
+  def test_an_app_bundles_the_unpacked_platform_gem_by_path
+    build_platform_gem
+    in_tmpdir do |app|
+      vendored = File.join(app, "vendor", "gems", File.basename(GEM_FILE, ".gem"))
+      run!(*gem_command, "unpack", GEM_FILE, "--target", File.dirname(vendored))
+      File.write(File.join(vendored, "good_cron.gemspec"), run!(*gem_command, "spec", GEM_FILE, "--ruby"))
+      library = bundle_and_probe(app, %(gem "good_cron", path: "vendor/gems/#{File.basename(vendored)}"))
+      assert library.start_with?(File.join(vendored, "")), library
     end
   end
 
@@ -70,10 +92,34 @@ class PlatformGemTest < Minitest::Test
 
   private
 
+  # `rake native:gem` once per run: it rebuilds the library only if cargo finds a change.
+  def build_platform_gem
+    @@platform_gem_built ||= run!(RbConfig.ruby, "-S", "rake", "native:gem")
+  end
+
+  def in_tmpdir(&block)
+    Dir.mktmpdir("good_cron_platform_gem") { |tmp| block.call(File.realpath(tmp)) }
+  end
+
+  # Installs +app+'s one-line Gemfile with `bundle install --local` where cargo is absent,
+  # checks `bundle exec` reads a schedule, and returns the path of the library it loaded.
+  def bundle_and_probe(app, gemfile_line)
+    File.write(File.join(app, "Gemfile"), "#{gemfile_line}\n")
+    env = gem_env_without_cargo(File.join(app, "gem_home"), app).merge(
+      "BUNDLE_GEMFILE" => File.join(app, "Gemfile"), "BUNDLE_PATH" => File.join(app, "vendor", "bundle")
+    )
+    bundle = [RbConfig.ruby, Gem.bin_path("bundler", "bundle")]
+    run!(*bundle, "install", "--local", env: env, chdir: app)
+    # The last two lines: Bundler may warn first (as root, it does).
+    library, cron = run!(*bundle, "exec", "ruby", "-e", PROBE, env: env, chdir: app).lines.map(&:chomp).last(2)
+    assert_equal "0 22 * * *", cron
+    assert library.end_with?(File.join("lib", "good_cron", RUBY_MINOR, "good_cron.#{DLEXT}")), library
+    library
+  end
+
   # A checkout's lib/ and Rakefile, without the compiled library.
   def with_checkout_copy
-    Dir.mktmpdir("good_cron_checkout") do |tmp|
-      checkout = File.realpath(tmp)
+    in_tmpdir do |checkout|
       FileUtils.cp(File.join(ROOT, "Rakefile"), checkout)
       FileUtils.cp_r(File.join(ROOT, "lib"), checkout)
       FileUtils.rm(Dir[File.join(checkout, "lib", "**", "*.#{DLEXT}")])
