@@ -11,7 +11,7 @@ module GoodCron
     FEATURES = ["good_cron/#{RUBY_MINOR}/good_cron", "good_cron/good_cron"].freeze
     CHECKOUT = File.expand_path("../..", __dir__)
 
-    def self.load
+    def self.require_library
       feature = FEATURES.find { |name| $LOAD_PATH.resolve_feature_path(name) }
       raise LoadError, not_built_message unless feature
 
@@ -36,4 +36,4 @@ module GoodCron
   end
 end
 
-GoodCron::Native.load
+GoodCron::Native.require_library
