@@ -14,7 +14,9 @@ Gem::Specification.new do |spec|
     sharing a PostgreSQL database, with no duplicate-key errors, catch-up of missed runs and
     a fixed DST policy; an ActiveJob adapter and `good_cron start` run the jobs on GoodJob's
     tables, alongside GoodJob's own workers. Its engine is a Rust native extension.
-    Installing compiles the extension with cargo: it needs Ruby headers, libclang and a Rust toolchain.
+    This source gem compiles the extension with cargo at install (Ruby headers, libclang and a
+    Rust toolchain); the platform gem that `rake native:gem` builds holds it precompiled for one
+    Ruby minor and installs without them.
   DESC
   spec.required_ruby_version = ">= 3.1"
 

@@ -2,7 +2,7 @@
 
 require "logger"
 require_relative "good_cron/version"
-require "good_cron/good_cron"
+require_relative "good_cron/native"
 require_relative "good_cron/errors"
 require_relative "good_cron/settings"
 require_relative "good_cron/schedule"

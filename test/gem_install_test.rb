@@ -1,15 +1,14 @@
 # frozen_string_literal: true
 
 require_relative "test_helper"
-require "open3"
-require "rbconfig"
+require_relative "support/gem_commands"
 require "tmpdir"
 
 # Builds the gem, installs it into a temporary GEM_HOME (which compiles the
 # extension with cargo through ext/good_cron/extconf.rb), and requires it from
 # there in a fresh Ruby that does not see this repository's lib/.
 class GemInstallTest < Minitest::Test
-  ROOT = File.expand_path("..", __dir__)
+  include GemCommands
 
   SCHEDULE = "*/5 * * * *"
 
@@ -44,25 +43,5 @@ class GemInstallTest < Minitest::Test
         assert path.start_with?("#{home}/"), "#{path} was loaded from outside the temporary GEM_HOME #{home}"
       end
     end
-  end
-
-  private
-
-  def gem_command
-    gem = File.join(RbConfig::CONFIG["bindir"], "gem")
-    File.exist?(gem) ? [RbConfig.ruby, gem] : ["gem"]
-  end
-
-  # Only the temporary GEM_HOME; no -I or RUBYLIB pointing at this repository.
-  # CARGO_TARGET_DIR is inherited (bin/test and the Rakefile set it), so the
-  # install reuses the dependencies already compiled there.
-  def gem_env(home)
-    { "GEM_HOME" => home, "GEM_PATH" => home, "RUBYLIB" => nil, "RUBYOPT" => nil }
-  end
-
-  def run!(*cmd, env: {}, chdir: ROOT)
-    out, status = Open3.capture2e(env, *cmd, chdir: chdir)
-    assert status.success?, "#{cmd.join(" ")} failed (#{status}):\n#{out}"
-    out
   end
 end
