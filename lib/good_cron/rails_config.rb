@@ -27,13 +27,17 @@ module GoodCron
 
     # +good_job+: `config.good_job`, a Hash (Symbol or String keys) or ActiveSupport::OrderedOptions.
     # +options+: the command line's (`good_cron start --max-threads 10`), which come first.
-    # +rails_env+ and +worker+ (a job worker process) pick the default execution mode.
-    def initialize(good_job, env = ENV, options = {}, rails_env: (::Rails.env.to_s if defined?(::Rails.env)), worker: false)
+    def initialize(good_job, env = ENV, options = {})
       @settings = (good_job || {}).to_h.transform_keys(&:to_sym)
       @env = env
       @options = options
-      @rails_env = rails_env
-      @worker = worker
+    end
+
+    # Marks these as a job worker's settings (`good_job start`, `good_cron start`), which
+    # changes the execution mode as GoodJob's CLI does. Returns self.
+    def worker!
+      @worker = true
+      self
     end
 
     # Reads every setting, so that bad ones are told (all together) before anything starts,
@@ -106,7 +110,7 @@ module GoodCron
       if @worker
         mode.nil? || SERVER_MODES.include?(mode) ? :external : mode
       else
-        mode || DEFAULT_MODES.fetch(@rails_env, :external)
+        mode || DEFAULT_MODES.fetch((::Rails.env.to_s if defined?(::Rails.env)), :external)
       end
     end
 

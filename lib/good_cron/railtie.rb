@@ -72,7 +72,9 @@ module GoodCron
       attr_reader :execution_mode
 
       def boot
-        settings = RailsConfig.new(::Rails.application.config.good_job, worker: worker_process?).check!
+        settings = RailsConfig.new(::Rails.application.config.good_job)
+        settings.worker! if worker_process?
+        settings.check!
         @settings = settings
         @execution_mode = settings.execution_mode
         cron = start_here? && settings.enable_cron?
