@@ -63,10 +63,26 @@ class RailsAppExecutionModeTest < Minitest::Test
     assert_equal 2, job_count, "both jobs wait in good_jobs"
   end
 
+  # :async_all runs a poller in every process, a runner too.
+  def test_async_all_runs_a_poller_in_a_runner
+    status = runner(ENQUEUE, "GOOD_JOB_EXECUTION_MODE" => "async_all")
+    assert_equal "async_all", status["mode"]
+    assert_equal true, status["poller"]
+  end
+
   def test_a_production_server_runs_no_job_by_default
     server = start_server
     refute_match(/poller started/, server.stdout)
     assert_empty process_rows, "no poller registered"
+    stop(server)
+  end
+
+  # :async_server is :async's other name.
+  def test_async_server_runs_the_jobs_in_a_production_server
+    server = start_server("GOOD_JOB_EXECUTION_MODE" => "async_server")
+    ids = database.with_connection { |conn| PollerApp.insert_record_jobs(conn, %w[web-1]) }
+    wait_finished(ids)
+    assert_equal [server.pid], run_pids
     stop(server)
   end
 
