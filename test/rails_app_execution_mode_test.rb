@@ -63,11 +63,16 @@ class RailsAppExecutionModeTest < Minitest::Test
     assert_equal 2, job_count, "both jobs wait in good_jobs"
   end
 
-  # :async_all runs a poller in every process, a runner too.
-  def test_async_all_runs_a_poller_in_a_runner
+  # :async_all runs a poller in every process, a runner too; not for an app on GoodJob's own
+  # adapter (the stand-in here), which runs its jobs itself in that mode.
+  def test_async_all_runs_a_poller_in_a_runner_unless_goodjob_runs_the_jobs
     status = runner(ENQUEUE, "GOOD_JOB_EXECUTION_MODE" => "async_all")
     assert_equal "async_all", status["mode"]
     assert_equal true, status["poller"]
+
+    status = runner("puts 'STATUS ' + JSON.generate(poller: !GoodCron::Railtie.poller.nil?)",
+                    "GOOD_JOB_EXECUTION_MODE" => "async_all", "FIXTURE_QUEUE_ADAPTER" => "good_job")
+    assert_equal false, status["poller"]
   end
 
   def test_a_production_server_runs_no_job_by_default

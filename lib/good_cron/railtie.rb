@@ -12,8 +12,8 @@ module GoodCron
   # - GoodJob's execution_mode (RailsConfig#execution_mode) decides where jobs run: :async and
   #   :async_server in those processes too (the poller; by default in development), :async_all
   #   in every process but GOOD_CRON_START=0's, :external nowhere here (by default in
-  #   production), :inline in the enqueuing thread (the adapter); a process that forks workers
-  #   leaves the jobs to them;
+  #   production), :inline in the enqueuing thread (the adapter); not on GoodJob's own adapter,
+  #   which runs its jobs itself; a process that forks workers leaves the jobs to them;
   # - a forked child (a Puma cluster worker) or a daemonized process starts its own;
   # - at exit it stops both (the poller with GoodJob's shutdown_timeout);
   # - GoodJob's own cron manager is switched off, so cron runs once, here.
@@ -78,7 +78,7 @@ module GoodCron
         @settings = settings
         @execution_mode = settings.execution_mode
         cron = start_here? && settings.enable_cron?
-        jobs = jobs_here?(@execution_mode)
+        jobs = jobs_here?(@execution_mode) && !good_job_adapter?
         unless cron || jobs
           logger.debug { "good_cron: neither the cron scheduler nor the poller runs in this process" }
           return
@@ -185,6 +185,12 @@ module GoodCron
         elsif running
           logger.info "good_cron: cron scheduler stopped (pid #{::Process.pid})"
         end
+      end
+
+      # Whether the app's jobs go to GoodJob's own adapter, which runs them itself in the async
+      # modes: a poller of good_cron's beside it would only add threads.
+      def good_job_adapter?
+        defined?(::GoodJob::Adapter) && defined?(::ActiveJob::Base) && ::ActiveJob::Base.queue_adapter.is_a?(::GoodJob::Adapter)
       end
 
       # true or false when GOOD_CRON_START says, else nil.
