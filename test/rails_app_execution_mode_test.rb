@@ -28,9 +28,19 @@ class RailsAppExecutionModeTest < Minitest::Test
                                    now: now, later: ran.call("later"), pid: Process.pid)
   RUBY
 
-  # The same under :inline, plus a manual run of a cron entry and perform_all_later's adapter
-  # call (Rails 7.1+; called directly here): what is due now runs now, the rest waits.
+  # The same under :inline, plus a manual run of a cron entry, perform_all_later's adapter
+  # call (Rails 7.1+; called directly here) and a job that raises: what is due now runs now
+  # (its error reaching the caller), the rest waits.
   INLINE = <<~RUBY
+    class BoomJob < ApplicationJob
+      def perform = raise("boom")
+    end
+    error = begin
+      BoomJob.perform_later
+      nil
+    rescue StandardError => e
+      "\#{e.class}: \#{e.message}"
+    end
     ran = ->(tag) { ActiveRecord::Base.connection.select_value("SELECT count(*) FROM job_runs WHERE tag = '\#{tag}'").to_i }
     RecordJob.perform_later("now")
     now = ran.call("now")
@@ -38,7 +48,7 @@ class RailsAppExecutionModeTest < Minitest::Test
     GoodCron.enqueue_now(:record)
     later = RecordJob.new("all-later").tap { |job| job.scheduled_at = Time.now.to_f + 3600 }
     RecordJob.queue_adapter.enqueue_all([RecordJob.new("all-now"), later])
-    puts "STATUS " + JSON.generate(mode: GoodCron.execution_mode, poller: !GoodCron::Railtie.poller.nil?, now: now,
+    puts "STATUS " + JSON.generate(mode: GoodCron.execution_mode, poller: !GoodCron::Railtie.poller.nil?, now: now, error: error,
                                    counts: %w[later cron all-now all-later].to_h { |tag| [tag, ran.call(tag)] }, pid: Process.pid)
   RUBY
 
@@ -104,6 +114,7 @@ class RailsAppExecutionModeTest < Minitest::Test
       assert_equal false, status["poller"]
       assert_equal 1, status["now"], "performed before perform_later returned (#{env.inspect})"
       assert_equal({ "later" => 0, "cron" => 1, "all-now" => 1, "all-later" => 0 }, status["counts"])
+      assert_equal "RuntimeError: boom", status["error"], "a job's error reaches perform_later's caller"
       assert_equal [status["pid"]], run_pids, "in the enqueuing process"
       rows = database.with_connection { |conn| conn.exec("SELECT serialized_params, scheduled_at > now() AS future FROM good_jobs").to_a }
       waiting = rows.map { |row| [JSON.parse(row["serialized_params"])["arguments"], row["future"]] }

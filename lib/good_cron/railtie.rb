@@ -131,7 +131,9 @@ module GoodCron
       # on the stack), plus GoodJob's own worker. Consoles, runners and rake tasks do not.
       def start_here?
         forced = forced_start
-        forced.nil? ? ::Rails.const_defined?(:Server, false) || good_job_cli? || caller.any?(SERVER_FRAMES) : forced
+        return forced unless forced.nil?
+
+        ::Rails.const_defined?(:Server, false) || good_job_cli? || caller.any?(SERVER_FRAMES)
       end
 
       # Whether this process runs jobs (the poller) in +mode+, as GoodJob's adapter decides
