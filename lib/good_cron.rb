@@ -13,11 +13,12 @@ module GoodCron
   autoload :Scheduler, "good_cron/scheduler"
   autoload :Poller, "good_cron/poller"
   autoload :Adapter, "good_cron/adapter"
+  autoload :RailsConfig, "good_cron/rails_config"
 
   class << self
     attr_writer :logger, :database_url
-    # The app's scheduler, which the methods below act through: the first one started in
-    # this process (in Rails, the Railtie's), or one assigned here (e.g. in a console).
+    # The scheduler running in this process, which the methods below act through: the first
+    # one started here (in Rails, the Railtie's), or one assigned here.
     attr_accessor :scheduler
 
     def logger
@@ -29,30 +30,44 @@ module GoodCron
       @database_url || ENV.fetch("DATABASE_URL", nil)
     end
 
-    # Enqueues a manual run of +key+ now (it cannot collide with a scheduled run).
+    # The methods below work in any process of the app (a console, a runner, a rake task):
+    # through the scheduler running here if there is one (GoodCron.scheduler), otherwise
+    # through one built from the app's configuration and never started (no thread, no
+    # catch-up: only the database is read and written).
+
+    # Enqueues a manual run of +key+ now, as GoodJob's "run now" does: cron_key set, no
+    # cron_at, so it cannot collide with a scheduled run. Returns the job id.
     def enqueue_now(key)
-      scheduler!.enqueue_now(key)
+      control.enqueue_now(key)
     end
 
     # Turns +key+ off or on for every process, within a second, through GoodJob's
     # good_job_settings rows (so GoodJob's dashboard agrees).
     def disable(key)
-      scheduler!.disable(key)
+      control.disable(key)
     end
 
     def enable(key)
-      scheduler!.enable(key)
+      control.enable(key)
     end
 
     # Each entry's schedule, next run, last run and enabled state.
     def entries
-      scheduler!.entries
+      control.entries
+    end
+
+    # GoodJob's execution mode of this process (:async, :async_all, :async_server, :external or
+    # :inline), as the Railtie read it at boot; outside Rails, from GOOD_JOB_EXECUTION_MODE.
+    def execution_mode
+      (Railtie.execution_mode if defined?(Railtie)) || RailsConfig.new(nil).execution_mode
     end
 
     private
 
-    def scheduler!
-      scheduler or raise Error, "no good_cron scheduler in this process: start one, or set GoodCron.scheduler"
+    def control
+      scheduler || (Railtie.configured_scheduler if defined?(Railtie) && ::Rails.application) or
+        raise Error, "no good_cron scheduler in this process and no Rails app to read the cron configuration from: " \
+                     "set GoodCron.scheduler = GoodCron::Scheduler.new(cron, database_url: …) (it need not be started)"
     end
   end
 end

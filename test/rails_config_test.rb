@@ -171,6 +171,15 @@ class RailsConfigTest < Minitest::Test
     assert poller_config({ cron: CRON }, {}, { enable_cron: true }).enable_cron?
   end
 
+  # GoodJob's CLI: a job worker runs no jobs "in the server", and defaults to :external.
+  def test_a_worker_reads_the_server_modes_as_external
+    assert_equal :external, poller_config(nil).worker!.execution_mode
+    assert_equal :external, poller_config({ execution_mode: :async }).worker!.execution_mode
+    assert_equal :external, poller_config({}, { "GOOD_JOB_EXECUTION_MODE" => "async_server" }).worker!.execution_mode
+    assert_equal :inline, poller_config({ execution_mode: "inline" }).worker!.execution_mode
+    assert_equal :async_all, poller_config({ execution_mode: :async_all }).worker!.execution_mode
+  end
+
   private
 
   def poller_config(good_job, env = {}, options = {})

@@ -15,8 +15,13 @@ module ActiveJob
     # transaction is committed at once, whatever that transaction does.
     class GoodCronAdapter
       # +database_url+: by default the Railtie's (the app's database) or DATABASE_URL.
-      def initialize(database_url: nil)
+      # +execution_mode+: by default GoodCron.execution_mode (GoodJob's setting); :inline
+      # performs each job due now inside perform_later.
+      def initialize(database_url: nil, execution_mode: nil)
         @database_url = database_url
+        @execution_mode = execution_mode &&
+                          GoodCron::Settings.choice(:execution_mode, execution_mode, GoodCron::RailsConfig::EXECUTION_MODES,
+                                                    subject: "the :good_cron adapter")
         @mutex = Mutex.new
       end
 
@@ -30,6 +35,8 @@ module ActiveJob
           # retry_on from inside the job: the same row runs again, as GoodJob does.
           _, queue_name, priority, _, params, scheduled_at = row(job, timestamp || Time.now)
           execution.retry_with(params, scheduled_at, queue_name, priority)
+        elsif inline_now?(job, timestamp)
+          perform_inline(job)
         else
           write([row(job, timestamp)])
         end
@@ -39,12 +46,19 @@ module ActiveJob
 
       # Rails 7.1+'s perform_all_later: every job in one statement.
       def enqueue_all(jobs)
-        write(jobs.map { |job| row(job, job.scheduled_at) })
+        inline, later = jobs.partition { |job| inline_now?(job, job.scheduled_at) }
+        write(later.map { |job| row(job, job.scheduled_at) }) if later.any?
+        inline.each { |job| perform_inline(job) }
         jobs.each do |job|
           job.provider_job_id = job.job_id
           job.successfully_enqueued = true if job.respond_to?(:successfully_enqueued=)
         end
         jobs.size
+      end
+
+      # GoodJob's name: whether jobs due now are performed at enqueue.
+      def execute_inline?
+        (@execution_mode || GoodCron.execution_mode) == :inline
       end
 
       # Whether enqueues inside a transaction wait for its commit (Rails 7.2's question):
@@ -54,6 +68,21 @@ module ActiveJob
       end
 
       private
+
+      # Under :inline, a job due now (GoodJob's test: no time, or one not in the future).
+      def inline_now?(job, timestamp)
+        execute_inline? &&
+          (timestamp.nil? || GoodCron::Settings.time(:scheduled_at, timestamp, numeric: true, subject: "the job #{job.class.name}") <= Time.now.to_f)
+      end
+
+      # GoodJob's :inline: the job runs now, in this thread, from its serialized form (as a
+      # worker would run it); its errors reach the caller. No row is written (GoodJob writes one
+      # and marks it finished); a retry it schedules for later is written as any later job.
+      def perform_inline(job)
+        data = JSON.parse(serialize(job, "the job #{job.class.name}"))
+        data["provider_job_id"] = job.job_id
+        ActiveJob::Base.execute(data)
+      end
 
       # The good_jobs row of +job+, its values checked (ConfigurationError names a bad one).
       def row(job, timestamp)

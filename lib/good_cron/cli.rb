@@ -275,8 +275,9 @@ module GoodCron
       EXIT_OK
     end
 
-    # What to list: the cron hash, its database, and notes for below the table.
-    Source = Struct.new(:cron, :database_url, :graceful_restart_period, :enqueue, :notes, :origin, keyword_init: true)
+    # What to list: the cron hash, its database, notes for below the table, and how to build
+    # the (never started) scheduler that reads the entries: `scheduler.call(url, logger)`.
+    Source = Struct.new(:cron, :database_url, :notes, :origin, :scheduler, keyword_init: true)
 
     def from_json(options)
       path = File.expand_path(options[:config])
@@ -290,8 +291,8 @@ module GoodCron
       rescue JSON::ParserError => e
         raise Failure, "#{options[:config]} is not valid JSON: #{e.message.lines.first.strip}"
       end
-      Source.new(cron: cron, database_url: options[:database_url] || @env["DATABASE_URL"], enqueue: :auto, notes: [],
-                 origin: options[:config])
+      Source.new(cron: cron, database_url: options[:database_url] || @env["DATABASE_URL"], notes: [], origin: options[:config],
+                 scheduler: ->(url, logger) { GoodCron::Scheduler.new(cron, database_url: url, logger: logger) })
     end
 
     def from_rails(options)
@@ -311,11 +312,10 @@ module GoodCron
         notes << "cron is not enabled in this app (config.good_job.enable_cron / GOOD_JOB_ENABLE_CRON): " \
                  "the scheduler does not run these entries"
       end
-      good_cron = config.respond_to?(:good_cron) ? config.good_cron : {}
-      Source.new(cron: settings.cron, database_url: options[:database_url] || rails_database_url,
-                 graceful_restart_period: settings.graceful_restart_period, notes: notes,
-                 enqueue: good_cron[:enqueue] || :auto, # as the Railtie reads it
-                 origin: "config.good_job of #{app} (#{::Rails.env})")
+      # The Railtie's, as GoodCron.entries and the server read the configuration.
+      scheduler = ->(url, logger) { GoodCron::Railtie.configured_scheduler(settings, database_url: url, logger: logger) }
+      Source.new(cron: settings.cron, database_url: options[:database_url] || rails_database_url, notes: notes,
+                 origin: "config.good_job of #{app} (#{::Rails.env})", scheduler: scheduler)
     rescue GoodCron::ConfigurationError => e
       raise Failure, e.message.delete_prefix("good_cron: ")
     end
@@ -396,10 +396,7 @@ module GoodCron
 
     def read_entries(source, url)
       logger = Logger.new(@err, progname: "good_cron", level: Logger::WARN)
-      scheduler = GoodCron::Scheduler.new(source.cron, database_url: url, logger: logger,
-                                                       graceful_restart_period: source.graceful_restart_period,
-                                                       enqueue: source.enqueue)
-      scheduler.entries
+      source.scheduler.call(url, logger).entries
     rescue GoodCron::ConfigurationError => e
       message = e.message.delete_prefix("good_cron: ")
       if source.origin && !source.origin.start_with?("config.good_job") && e.problems.any? { |p| p.include?("cannot be found") }

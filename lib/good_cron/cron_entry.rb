@@ -263,10 +263,12 @@ module GoodCron
       (job_class.__callbacks[:enqueue].to_a - ActiveJob::Base.__callbacks[:enqueue].to_a).any?
     end
 
-    # Adapters that write GoodJob's table: GoodJob's own and good_cron's.
+    # Adapters that write GoodJob's table: GoodJob's own and good_cron's; not in :inline mode,
+    # where a run must go through ActiveJob to be performed at enqueue.
     def good_job_adapter?(adapter)
-      (defined?(::GoodJob::Adapter) && adapter.is_a?(::GoodJob::Adapter)) ||
-        (defined?(GoodCron::Adapter) && adapter.is_a?(GoodCron::Adapter))
+      table = (defined?(::GoodJob::Adapter) && adapter.is_a?(::GoodJob::Adapter)) ||
+              (defined?(GoodCron::Adapter) && adapter.is_a?(GoodCron::Adapter))
+      table && !(adapter.respond_to?(:execute_inline?) && adapter.execute_inline?)
     end
 
     # Builds the job as `job_class.set(set).perform_later(*args, **kwargs)` would, then lets

@@ -17,6 +17,10 @@ module GoodCron
   class RailsConfig
     # GoodJob's execution modes.
     EXECUTION_MODES = %i[async async_all async_server external inline].freeze
+    # The ones a job worker (`good_job start`, `good_cron start`) reads as :external.
+    SERVER_MODES = %i[async async_server].freeze
+    # GoodJob's default by Rails environment (any other: :external).
+    DEFAULT_MODES = { "development" => :async, "test" => :inline }.freeze
     JOB_SETTINGS = "the job settings"
     # Keys of an ActiveRecord configuration that mean the same in a PostgreSQL URL.
     SSL_PARAMS = %i[sslmode sslrootcert sslcert sslkey].freeze
@@ -27,6 +31,13 @@ module GoodCron
       @settings = (good_job || {}).to_h.transform_keys(&:to_sym)
       @env = env
       @options = options
+    end
+
+    # Marks these as a job worker's settings (`good_job start`, `good_cron start`), which
+    # changes the execution mode as GoodJob's CLI does. Returns self.
+    def worker!
+      @worker = true
+      self
     end
 
     # Reads every setting, so that bad ones are told (all together) before anything starts,
@@ -89,10 +100,18 @@ module GoodCron
       value.nil? || value == "" || Settings.boolean(name, value, subject: JOB_SETTINGS)
     end
 
-    # GoodJob's execution_mode: :async runs jobs inside the web server's processes.
+    # GoodJob 4.x's execution_mode: where jobs run (the Railtie and the adapter act on it).
+    # Set: one of EXECUTION_MODES (anything else raises, listing them), but a job worker reads
+    # :async and :async_server as :external. Unset: :external in a job worker, :async in
+    # development, :inline in test, :external elsewhere (production).
     def execution_mode
       value, name = read(:execution_mode, "GOOD_JOB_EXECUTION_MODE", blank: true)
-      value.nil? ? :external : Settings.choice(name, value.is_a?(String) ? value.strip : value, EXECUTION_MODES, subject: JOB_SETTINGS)
+      mode = value && Settings.choice(name, value.is_a?(String) ? value.strip : value, EXECUTION_MODES, subject: JOB_SETTINGS)
+      if @worker
+        mode.nil? || SERVER_MODES.include?(mode) ? :external : mode
+      else
+        mode || DEFAULT_MODES.fetch((::Rails.env.to_s if defined?(::Rails.env)), :external)
+      end
     end
 
     # GoodJob: `config[:cron] || JSON.parse(GOOD_JOB_CRON, symbolize_names: true) || {}`.

@@ -9,8 +9,11 @@ module GoodCron
   #
   # - after initialization it starts the scheduler in server processes (`rails server`, a Rack
   #   server loading config.ru, GoodJob's `good_job start`), or wherever GOOD_CRON_START=1;
-  # - with GoodJob's `execution_mode: :async` (GOOD_JOB_EXECUTION_MODE=async) those processes
-  #   also run jobs (the poller); a process that forks workers leaves the jobs to them;
+  # - GoodJob's execution_mode (RailsConfig#execution_mode) decides where jobs run: :async and
+  #   :async_server in those processes too (the poller; by default in development), :async_all
+  #   in every process but GOOD_CRON_START=0's, :external nowhere here (by default in
+  #   production), :inline in the enqueuing thread (the adapter); not on GoodJob's own adapter,
+  #   which runs its jobs itself; a process that forks workers leaves the jobs to them;
   # - a forked child (a Puma cluster worker) or a daemonized process starts its own;
   # - at exit it stops both (the poller with GoodJob's shutdown_timeout);
   # - GoodJob's own cron manager is switched off, so cron runs once, here.
@@ -65,17 +68,24 @@ module GoodCron
     class << self
       # The running scheduler and poller, or nil in processes where they do not run.
       attr_reader :scheduler, :poller
+      # GoodJob's execution mode, as read at boot (nil before).
+      attr_reader :execution_mode
 
       def boot
-        settings = RailsConfig.new(::Rails.application.config.good_job).check!
+        settings = RailsConfig.new(::Rails.application.config.good_job)
+        settings.worker! if worker_process?
+        settings.check!
         @settings = settings
-        unless start_here? && (settings.enable_cron? || settings.execution_mode == :async)
+        @execution_mode = settings.execution_mode
+        cron = start_here? && settings.enable_cron?
+        jobs = jobs_here?(@execution_mode) && !good_job_adapter?
+        unless cron || jobs
           logger.debug { "good_cron: neither the cron scheduler nor the poller runs in this process" }
           return
         end
 
-        start_scheduler(settings) if settings.enable_cron?
-        start_poller(settings) if settings.execution_mode == :async
+        start_scheduler(settings) if cron
+        start_poller(settings) if jobs
         ::Process.singleton_class.prepend(ForkHook)
         at_exit { stop }
       end
@@ -120,12 +130,31 @@ module GoodCron
       # detected as GoodJob's in_webserver? does (Rails::Server, or config.ru or a Rack handler
       # on the stack), plus GoodJob's own worker. Consoles, runners and rake tasks do not.
       def start_here?
-        case ENV["GOOD_CRON_START"].to_s.strip.downcase
-        when "1", "true", "yes" then true
-        when "0", "false", "no" then false
-        else
-          ::Rails.const_defined?(:Server, false) || good_job_cli? || caller.any?(SERVER_FRAMES)
+        forced = forced_start
+        return forced unless forced.nil?
+
+        ::Rails.const_defined?(:Server, false) || good_job_cli? || caller.any?(SERVER_FRAMES)
+      end
+
+      # Whether this process runs jobs (the poller) in +mode+, as GoodJob's adapter decides
+      # execute_async?: :async_all anywhere, :async and :async_server where the scheduler may
+      # run (GOOD_CRON_START=0 turns both off: `good_cron start` and `list` run their own).
+      def jobs_here?(mode)
+        case mode
+        when :async_all then forced_start != false
+        when :async, :async_server then start_here?
+        else false
         end
+      end
+
+      # The app's scheduler as its configuration describes it, not started: the one the server
+      # starts, and the one GoodCron.entries/enable/disable/enqueue_now and `good_cron list`
+      # act through where none runs (they need only the configuration and the database).
+      def configured_scheduler(settings = RailsConfig.new(::Rails.application.config.good_job), database_url: nil,
+                               logger: self.logger)
+        Scheduler.new(settings.cron, database_url: database_url || self.database_url, logger: logger,
+                                     graceful_restart_period: settings.graceful_restart_period,
+                                     enqueue: ::Rails.application.config.good_cron.enqueue || :auto)
       end
 
       # `config.good_cron.database_url`, else the app's ActiveRecord database (which already
@@ -137,9 +166,7 @@ module GoodCron
       private
 
       def start_scheduler(settings)
-        @scheduler = Scheduler.new(settings.cron, database_url: database_url, logger: logger,
-                                                  graceful_restart_period: settings.graceful_restart_period,
-                                                  enqueue: ::Rails.application.config.good_cron.enqueue || :auto)
+        @scheduler = configured_scheduler(settings)
         @scheduler.start
         logger.info "good_cron: cron scheduler started with #{settings.cron.size} entries (pid #{::Process.pid})"
       end
@@ -160,6 +187,26 @@ module GoodCron
         elsif running
           logger.info "good_cron: cron scheduler stopped (pid #{::Process.pid})"
         end
+      end
+
+      # Whether the app's jobs go to GoodJob's own adapter, which runs them itself in the async
+      # modes: a poller of good_cron's beside it would only add threads.
+      def good_job_adapter?
+        defined?(::GoodJob::Adapter) && defined?(::ActiveJob::Base) && ::ActiveJob::Base.queue_adapter.is_a?(::GoodJob::Adapter)
+      end
+
+      # true or false when GOOD_CRON_START says, else nil.
+      def forced_start
+        case ENV["GOOD_CRON_START"].to_s.strip.downcase
+        when "1", "true", "yes" then true
+        when "0", "false", "no" then false
+        end
+      end
+
+      # A job worker (`good_job start`, or `good_cron start`, whose command is the only code
+      # that loads GoodCron::CLI): GoodJob reads its execution mode as :external.
+      def worker_process?
+        good_job_cli? || defined?(GoodCron::CLI) ? true : false
       end
 
       # `good_job start` is where GoodJob's external mode runs cron.

@@ -98,6 +98,13 @@ module PollerApp
       worker
     end
 
+    # Spawns `bin/rails runner CODE` in the app (a process that is neither a server nor a worker).
+    def runner(code, env: {})
+      worker = Worker.new(self.env(env), ["bin/rails", "runner", code], File.join(@path, "tmp"), chdir: @path)
+      @workers << worker
+      worker
+    end
+
     # Kills whatever a test left running, and removes the copy.
     def destroy
       @workers.each(&:kill)
