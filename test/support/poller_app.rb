@@ -3,6 +3,7 @@
 require "active_job"
 require "fileutils"
 require "json"
+require "open3"
 require "pg"
 require "rbconfig"
 require "securerandom"
@@ -89,6 +90,11 @@ module PollerApp
                           File.join(@path, "tmp"), chdir: File.expand_path("../..", __dir__))
       @workers << worker
       worker
+    end
+
+    # Runs `bin/rails ARGS` in the app to its end; returns [output (stdout and stderr), status].
+    def rails(*args, env: {})
+      Open3.capture2e(self.env(env), RbConfig.ruby, "bin/rails", *args, chdir: @path)
     end
 
     # Spawns `bin/rails server` in the app (Puma; cluster mode with WEB_CONCURRENCY).
