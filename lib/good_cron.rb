@@ -21,7 +21,7 @@ module GoodCron
     attr_accessor :scheduler
 
     def logger
-      @logger ||= Logger.new($stderr, progname: "good_cron", level: Logger::INFO)
+      @logger ||= Logger.new($stderr, level: Logger::INFO) # every message starts "good_cron: "
     end
 
     # The database the scheduler uses unless told otherwise: DATABASE_URL.

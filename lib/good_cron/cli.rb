@@ -395,7 +395,7 @@ module GoodCron
     end
 
     def read_entries(source, url)
-      logger = Logger.new(@err, progname: "good_cron", level: Logger::WARN)
+      logger = Logger.new(@err, level: Logger::WARN) # every message starts "good_cron: "
       scheduler = GoodCron::Scheduler.new(source.cron, database_url: url, logger: logger,
                                                        graceful_restart_period: source.graceful_restart_period,
                                                        enqueue: source.enqueue)
@@ -410,9 +410,12 @@ module GoodCron
       raise Failure, e.message.delete_prefix("good_cron: ")
     rescue GoodCron::Error => e
       detail = e.message.gsub(/\s*\n\s*/, " ")
+      if (missing = detail[/database ("[^"]*") does not exist/, 1])
+        raise Failure, "the database #{missing} does not exist (#{GoodCron::Settings.redact_url(url)})"
+      end
+
       detail = "#{unreachable(url) || "no connection"} (#{detail})" if detail.include?("pool timed out")
-      hint = " (are GoodJob's tables there? bin/rails generate good_cron:install && bin/rails db:migrate)" if detail.include?("does not exist")
-      raise Failure, "cannot read the entries from the database #{redact(url)}: #{detail}#{hint}"
+      raise Failure, "cannot read the entries from the database #{GoodCron::Settings.redact_url(url)}: #{detail}"
     end
 
     # Why a TCP connection to +url+'s server fails, if it does (the engine's pool only says
@@ -438,11 +441,6 @@ module GoodCron
       return "(Proc)" if klass.respond_to?(:call)
 
       klass.is_a?(Module) ? klass.name : klass.to_s
-    end
-
-    # +url+ without its password.
-    def redact(url)
-      url.to_s.sub(%r{\A([a-z][a-z0-9+.-]*://[^:/@?#]*):[^@/?#]*@}i, '\1:***@')
     end
 
     def color?
