@@ -41,6 +41,13 @@ module GoodCron
       "help" => "this help, or a command's (good_cron help COMMAND)",
     }.freeze
 
+    class << self
+      # Whether this process is `good_cron start`, which runs the engines itself once the app has
+      # booted (the Railtie leaves them to it).
+      attr_accessor :starting
+      alias starting? starting
+    end
+
     def initialize(out: $stdout, err: $stderr, env: ENV)
       @out = out
       @err = err
@@ -160,6 +167,7 @@ module GoodCron
       return help("start") if options[:help]
       raise UsageError.new("start takes no arguments, got #{args.map(&:inspect).join(" ")}", "start") if args.any?
 
+      CLI.starting = true
       boot_rails(File.expand_path(options[:app] || "."), options[:environment])
       require_good_cron
       launch(options)

@@ -70,7 +70,7 @@ module GoodCron
         settings = RailsConfig.new(::Rails.application.config.good_job).check!
         @settings = settings
         unless start_here? && (settings.enable_cron? || settings.execution_mode == :async)
-          logger.debug { "good_cron: neither the cron scheduler nor the poller runs in this process" }
+          logger.debug { "good_cron: neither the cron scheduler nor the poller runs in this process" } unless launcher_process?
           return
         end
 
@@ -160,6 +160,11 @@ module GoodCron
         elsif running
           logger.info "good_cron: cron scheduler stopped (pid #{::Process.pid})"
         end
+      end
+
+      # `good_cron start`, whose launcher starts the engines after the boot.
+      def launcher_process?
+        defined?(GoodCron::CLI) && GoodCron::CLI.starting?
       end
 
       # `good_job start` is where GoodJob's external mode runs cron.

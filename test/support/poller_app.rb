@@ -78,7 +78,7 @@ module PollerApp
         "FIXTURE_QUEUE_ADAPTER" => "good_cron",
         "GOOD_CRON_START" => nil, "GOOD_JOB_ENABLE_CRON" => nil, "GOOD_JOB_CRON" => nil,
         "GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD" => nil, "GOOD_JOB_QUEUES" => nil, "GOOD_JOB_MAX_THREADS" => nil,
-        "GOOD_JOB_POLL_INTERVAL" => nil, "GOOD_JOB_SHUTDOWN_TIMEOUT" => nil, "GOOD_JOB_EXECUTION_MODE" => nil,
+        "GOOD_JOB_POLL_INTERVAL" => nil, "GOOD_JOB_SHUTDOWN_TIMEOUT" => nil, "GOOD_JOB_EXECUTION_MODE" => nil, "FIXTURE_LOG" => nil,
         "RAILS_MAX_THREADS" => nil, "WEB_CONCURRENCY" => nil,
       }.merge(extra)
     end
