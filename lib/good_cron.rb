@@ -24,9 +24,11 @@ module GoodCron
       @logger ||= Logger.new($stderr, level: Logger::INFO) # every message starts "good_cron: "
     end
 
-    # The database the scheduler uses unless told otherwise: DATABASE_URL.
+    # The database the engines use unless told otherwise: the one assigned here, else in a Rails
+    # app (any process: server, console, runner) the Railtie's (config.good_cron.database_url,
+    # else ActiveRecord's), else DATABASE_URL.
     def database_url
-      @database_url || ENV.fetch("DATABASE_URL", nil)
+      @database_url || (Railtie.database_url if defined?(Railtie)) || ENV.fetch("DATABASE_URL", nil)
     end
 
     # Enqueues a manual run of +key+ now (it cannot collide with a scheduled run).

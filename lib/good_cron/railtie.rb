@@ -129,9 +129,9 @@ module GoodCron
       end
 
       # `config.good_cron.database_url`, else the app's ActiveRecord database (which already
-      # reflects DATABASE_URL), else GoodCron.database_url (DATABASE_URL).
+      # reflects DATABASE_URL); nil without either (GoodCron.database_url falls back to DATABASE_URL).
       def database_url
-        ::Rails.application.config.good_cron.database_url.presence || active_record_url || GoodCron.database_url
+        ::Rails.application.config.good_cron.database_url.presence || active_record_url
       end
 
       private
