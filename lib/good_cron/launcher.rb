@@ -20,10 +20,10 @@ module GoodCron
       FORMAT = proc { |severity, time, _progname, message| "#{time.strftime("%H:%M:%S")} #{severity} #{message}\n" }
 
       def initialize(app_logger, out)
-        super(out, level: app_logger.level, formatter: FORMAT)
+        super(nil, level: app_logger.level) # what the engines ask (debug?) is the app's log's
         @app_logger = app_logger
         @out = out
-        @terminal = !TerminalLogger.writes_to?(app_logger, out)
+        @screen = ::Logger.new(out, level: INFO, formatter: FORMAT) unless ActiveSupport::Logger.logger_outputs_to?(app_logger, out)
       end
 
       def add(severity, message = nil, progname = nil, &block)
@@ -33,24 +33,18 @@ module GoodCron
 
       # A line for the terminal alone (the app's log has its own, e.g. ActiveJob's for a job's error).
       def terminal(severity, message = nil, progname = nil, &block)
-        return true unless @terminal && (severity || UNKNOWN) >= INFO
+        return true unless @screen
 
-        ::Logger.instance_method(:add).bind_call(self, severity, message, progname, &block).tap { @out.flush }
+        @screen.add(severity, message, progname, &block).tap { @out.flush }
       end
 
-      # A line as it is (no time or severity) on the terminal, and at INFO in the app's log.
-      def announce(line)
-        @app_logger.info(line)
-        return unless @terminal
+      # A line as it is (no time or severity) on the terminal, and in the app's log.
+      def announce(line, severity = INFO)
+        @app_logger.add(severity, line)
+        return unless @screen
 
         @out.puts(line)
         @out.flush
-      end
-
-      def self.writes_to?(logger, out)
-        return ActiveSupport::Logger.logger_outputs_to?(logger, out) if defined?(ActiveSupport::Logger)
-
-        logger.instance_variable_get(:@logdev)&.dev.equal?(out)
       end
     end
 
@@ -65,24 +59,28 @@ module GoodCron
     # Runs until a signal, or until an engine fails; returns the exit status.
     def run
       signals = trap_signals
-      @terminal = TerminalLogger.new(@logger, @out)
+      @log = TerminalLogger.new(@logger, @out)
       job_errors = report_job_errors
       poller = Poller.new(database_url: @database_url, queues: @settings.queues, max_threads: @settings.max_threads,
                           poll_interval: @settings.poll_interval, max_cache: @settings.max_cache,
-                          listen: @settings.enable_listen_notify?, logger: @terminal, cron_enabled: @settings.enable_cron?)
+                          listen: @settings.enable_listen_notify?, logger: @log, cron_enabled: @settings.enable_cron?)
       scheduler = if @settings.enable_cron?
-                    Scheduler.new(@settings.cron, database_url: @database_url, logger: @terminal,
+                    Scheduler.new(@settings.cron, database_url: @database_url, logger: @log,
                                                   graceful_restart_period: @settings.graceful_restart_period)
                   end
       poller.start
       scheduler = nil if @signalled # it came while the poller was connecting: no cron to start
       scheduler&.start
-      @terminal.announce(status(poller, scheduler))
+      @log.announce(status(poller, scheduler))
       signal, failure = wait(signals, poller, scheduler)
-      @terminal.announce(signal ? "good_cron: SIG#{signal} received, shutting down (shutdown_timeout: #{shutdown_timeout_text})" : "good_cron: #{failure}")
+      if signal
+        @log.announce("good_cron: SIG#{signal} received, shutting down (shutdown_timeout: #{shutdown_timeout_text})")
+      else
+        @log.announce("good_cron: #{failure}", ::Logger::ERROR)
+      end
       scheduler&.stop(SCHEDULER_STOP)
       finished = poller.shutdown(@settings.shutdown_timeout)
-      @terminal.announce(finished ? "good_cron stopped" : "good_cron stopped; jobs still running were released to run again")
+      @log.announce(finished ? "good_cron stopped" : "good_cron stopped; jobs still running were released to run again")
       signal ? 0 : 1
     ensure
       ActiveSupport::Notifications.unsubscribe(job_errors) if job_errors
@@ -118,13 +116,11 @@ module GoodCron
     # Each job that raises, on the terminal (the app's log has ActiveJob's own line, with the
     # backtrace). Returns the subscriber.
     def report_job_errors
-      return unless defined?(ActiveSupport::Notifications)
-
       ActiveSupport::Notifications.subscribe("perform.active_job") do |*, payload|
         error = payload[:exception_object] or next
         job = payload[:job]
-        @terminal.terminal(::Logger::ERROR, "good_cron: #{job.class.name} (job #{job.job_id}, attempt #{job.executions}) " \
-                                             "raised #{error.class}: #{error.message}")
+        @log.terminal(::Logger::ERROR, "good_cron: #{job.class.name} (job #{job.job_id}, attempt #{job.executions}) " \
+                                       "raised #{error.class}: #{error.message}")
       end
     end
 
