@@ -287,8 +287,8 @@ class CliTest < Minitest::Test
   # Only postgres:// and postgresql:// URLs are PostgreSQL's: a typo is refused before anything
   # connects, naming the URL with its password masked.
   def test_a_database_url_with_another_scheme_exits_1_naming_it
-    typo = "postgress://cron:s3cret@127.0.0.1:5432/app?sslmode=disable"
-    message = %(database_url's scheme must be postgres:// or postgresql://, got "postgress://cron:***@127.0.0.1:5432/app?sslmode=disable")
+    typo = "postgress://cron:s3cret@127.0.0.1:5432/app?sslmode=disable&password=s3cret"
+    message = %(database_url's scheme must be postgres:// or postgresql://, got "postgress://cron:***@127.0.0.1:5432/app?sslmode=disable&password=***")
     out, err, status = good_cron("list", "--config", write("cron.json", JSON.generate(CRON)), "--require", write("jobs.rb", JOBS),
                                  "--database-url", typo)
     assert_equal 1, status.exitstatus
