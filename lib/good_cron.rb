@@ -22,12 +22,14 @@ module GoodCron
     attr_accessor :scheduler
 
     def logger
-      @logger ||= Logger.new($stderr, progname: "good_cron", level: Logger::INFO)
+      @logger ||= Logger.new($stderr, level: Logger::INFO) # every message starts "good_cron: "
     end
 
-    # The database the scheduler uses unless told otherwise: DATABASE_URL.
+    # The database the engines use unless told otherwise: the one assigned here, else in a Rails
+    # app (any process: server, console, runner) the Railtie's (config.good_cron.database_url,
+    # else ActiveRecord's), else DATABASE_URL.
     def database_url
-      @database_url || ENV.fetch("DATABASE_URL", nil)
+      @database_url || (Railtie.database_url if defined?(Railtie)) || ENV.fetch("DATABASE_URL", nil)
     end
 
     # The methods below work in any process of the app (a console, a runner, a rake task):

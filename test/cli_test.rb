@@ -271,6 +271,48 @@ class CliTest < Minitest::Test
     assert_includes err, %(- broken: class "NoSuchJob" cannot be found)
   end
 
+  # A database that does not exist is named as such, not taken for missing tables.
+  def test_list_against_a_missing_database_names_it
+    url = TestDatabase.url_for("good_cron_test_no_such_database").sub("postgres://postgres@", "postgres://postgres:s3cret@")
+    out, err, status = good_cron("list", "--config", write("cron.json", JSON.generate(CRON)), "--require", write("jobs.rb", JOBS),
+                                 "--database-url", url)
+    assert_equal 1, status.exitstatus
+    assert_empty out
+    assert_equal 1, err.lines.size, err
+    assert_includes err, %(good_cron: the database "good_cron_test_no_such_database" does not exist (#{url.sub(":s3cret@", ":***@")}))
+    refute_includes err, "generate"
+    refute_includes err, "s3cret"
+  end
+
+  # Only postgres:// and postgresql:// URLs are PostgreSQL's: a typo is refused before anything
+  # connects, naming the URL with its password masked.
+  def test_a_database_url_with_another_scheme_exits_1_naming_it
+    typo = "postgress://cron:s3cret@127.0.0.1:5432/app?sslmode=disable&password=s3cret"
+    message = %(database_url's scheme must be postgres:// or postgresql://, got "postgress://cron:***@127.0.0.1:5432/app?sslmode=disable&password=***")
+    out, err, status = good_cron("list", "--config", write("cron.json", JSON.generate(CRON)), "--require", write("jobs.rb", JOBS),
+                                 "--database-url", typo)
+    assert_equal 1, status.exitstatus
+    assert_empty out
+    assert_includes err, message
+    refute_includes err, "s3cret"
+
+    app = File.join(@tmp, "app")
+    FileUtils.cp_r(FIXTURE, app)
+    out, err, status = good_cron("start", "--app", app, "--database-url", typo,
+                                 env: { "DATABASE_URL" => database.url, "FIXTURE_QUEUE_ADAPTER" => "good_cron" })
+    assert_equal 1, status.exitstatus, err
+    assert_includes err, message
+    refute_includes out + err, "s3cret"
+    refute_includes out, "good_cron started"
+  end
+
+  # good_cron's messages carry their "good_cron: " prefix: the default logger adds no progname.
+  def test_the_default_logger_says_good_cron_once_per_line
+    _, err, status = Open3.capture3(RbConfig.ruby, "-I#{LIB}", "-e", 'require "good_cron"; GoodCron.logger.warn("good_cron: taking over")')
+    assert status.success?, err
+    assert_match(/WARN -- : good_cron: taking over\n\z/, err)
+  end
+
   def test_list_outside_a_rails_app_without_config_says_what_to_pass
     out, err, status = good_cron("list", chdir: @tmp)
     assert_equal 1, status.exitstatus

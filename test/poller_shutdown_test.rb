@@ -110,7 +110,7 @@ class PollerShutdownTest < Minitest::Test
     assert wait_for(30) { performing(worker).size == 1 }, "the job runs\n#{worker.output}"
 
     worker.signal(:INT)
-    assert worker.wait_for_line(/SIGINT received, shutting down \(running jobs may take as long as they need\)/, 10),
+    assert worker.wait_for_line(/SIGINT received, shutting down \(shutdown_timeout: wait forever\)/, 10),
            worker.output
     refute worker.wait(1), "the first signal waits for the running job"
     worker.signal(:INT)

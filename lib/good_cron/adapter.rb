@@ -108,7 +108,7 @@ module ActiveJob
 
       def native
         @native || @mutex.synchronize do
-          @native ||= GoodCron::NativeEnqueuer.new(GoodCron::Settings.string(:database_url, database_url, subject: "the :good_cron adapter"))
+          @native ||= GoodCron::NativeEnqueuer.new(GoodCron::Settings.database_url(:database_url, database_url, subject: "the :good_cron adapter"))
         end
       end
 

@@ -41,6 +41,13 @@ module GoodCron
       "help" => "this help, or a command's (good_cron help COMMAND)",
     }.freeze
 
+    class << self
+      # Whether this process is `good_cron start`, which runs the engines itself once the app has
+      # booted (the Railtie leaves them to it).
+      attr_accessor :starting
+      alias starting? starting
+    end
+
     def initialize(out: $stdout, err: $stderr, env: ENV)
       @out = out
       @err = err
@@ -160,6 +167,7 @@ module GoodCron
       return help("start") if options[:help]
       raise UsageError.new("start takes no arguments, got #{args.map(&:inspect).join(" ")}", "start") if args.any?
 
+      CLI.starting = true
       boot_rails(File.expand_path(options[:app] || "."), options[:environment])
       require_good_cron
       launch(options)
@@ -395,7 +403,7 @@ module GoodCron
     end
 
     def read_entries(source, url)
-      logger = Logger.new(@err, progname: "good_cron", level: Logger::WARN)
+      logger = Logger.new(@err, level: Logger::WARN) # every message starts "good_cron: "
       source.scheduler.call(url, logger).entries
     rescue GoodCron::ConfigurationError => e
       message = e.message.delete_prefix("good_cron: ")
@@ -407,9 +415,12 @@ module GoodCron
       raise Failure, e.message.delete_prefix("good_cron: ")
     rescue GoodCron::Error => e
       detail = e.message.gsub(/\s*\n\s*/, " ")
+      if (missing = detail[/database ("[^"]*") does not exist/, 1])
+        raise Failure, "the database #{missing} does not exist (#{GoodCron::Settings.redact_url(url)})"
+      end
+
       detail = "#{unreachable(url) || "no connection"} (#{detail})" if detail.include?("pool timed out")
-      hint = " (are GoodJob's tables there? bin/rails generate good_cron:install && bin/rails db:migrate)" if detail.include?("does not exist")
-      raise Failure, "cannot read the entries from the database #{redact(url)}: #{detail}#{hint}"
+      raise Failure, "cannot read the entries from the database #{GoodCron::Settings.redact_url(url)}: #{detail}"
     end
 
     # Why a TCP connection to +url+'s server fails, if it does (the engine's pool only says
@@ -435,11 +446,6 @@ module GoodCron
       return "(Proc)" if klass.respond_to?(:call)
 
       klass.is_a?(Module) ? klass.name : klass.to_s
-    end
-
-    # +url+ without its password.
-    def redact(url)
-      url.to_s.sub(%r{\A([a-z][a-z0-9+.-]*://[^:/@?#]*):[^@/?#]*@}i, '\1:***@')
     end
 
     def color?

@@ -14,19 +14,37 @@ module GoodCron
     # How often the engines are looked at while waiting for a signal.
     WATCH_EVERY = 1
 
-    # The app's log, and the terminal too, as `good_job start` does.
+    # The app's log, and the terminal too (from INFO up), as `good_job start` does. When the
+    # app's log is the terminal already, each line is written once.
     class TerminalLogger < ::Logger
       FORMAT = proc { |severity, time, _progname, message| "#{time.strftime("%H:%M:%S")} #{severity} #{message}\n" }
 
       def initialize(app_logger, out)
-        super(out, level: app_logger.level, formatter: FORMAT)
+        super(nil, level: app_logger.level) # what the engines ask (debug?) is the app's log's
         @app_logger = app_logger
         @out = out
+        @screen = ::Logger.new(out, level: INFO, formatter: FORMAT) unless ActiveSupport::Logger.logger_outputs_to?(app_logger, out)
       end
 
       def add(severity, message = nil, progname = nil, &block)
         @app_logger.add(severity, message, progname, &block)
-        super.tap { @out.flush }
+        terminal(severity, message, progname, &block)
+      end
+
+      # A line for the terminal alone (the app's log has its own, e.g. ActiveJob's for a job's error).
+      def terminal(severity, message = nil, progname = nil, &block)
+        return true unless @screen
+
+        @screen.add(severity, message, progname, &block).tap { @out.flush }
+      end
+
+      # A line as it is (no time or severity) on the terminal, and in the app's log.
+      def announce(line, severity = INFO)
+        @app_logger.add(severity, line)
+        return unless @screen
+
+        @out.puts(line)
+        @out.flush
       end
     end
 
@@ -41,44 +59,69 @@ module GoodCron
     # Runs until a signal, or until an engine fails; returns the exit status.
     def run
       signals = trap_signals
-      logger = TerminalLogger.new(@logger, @out)
+      @log = TerminalLogger.new(@logger, @out)
+      job_errors = report_job_errors
       poller = Poller.new(database_url: @database_url, queues: @settings.queues, max_threads: @settings.max_threads,
                           poll_interval: @settings.poll_interval, max_cache: @settings.max_cache,
-                          listen: @settings.enable_listen_notify?, logger: logger, cron_enabled: @settings.enable_cron?)
+                          listen: @settings.enable_listen_notify?, logger: @log, cron_enabled: @settings.enable_cron?)
       scheduler = if @settings.enable_cron?
-                    Scheduler.new(@settings.cron, database_url: @database_url, logger: logger,
+                    Scheduler.new(@settings.cron, database_url: @database_url, logger: @log,
                                                   graceful_restart_period: @settings.graceful_restart_period)
                   end
       poller.start
       scheduler = nil if @signalled # it came while the poller was connecting: no cron to start
       scheduler&.start
-      say(status(poller, scheduler))
+      @log.announce(status(poller, scheduler))
       signal, failure = wait(signals, poller, scheduler)
-      say(signal ? "good_cron: SIG#{signal} received, shutting down (#{shutdown_timeout_text})" : "good_cron: #{failure}")
+      if signal
+        @log.announce("good_cron: SIG#{signal} received, shutting down (shutdown_timeout: #{shutdown_timeout_text})")
+      else
+        @log.announce("good_cron: #{failure}", ::Logger::ERROR)
+      end
       scheduler&.stop(SCHEDULER_STOP)
       finished = poller.shutdown(@settings.shutdown_timeout)
-      say(finished ? "good_cron stopped" : "good_cron stopped; jobs still running were released to run again")
+      @log.announce(finished ? "good_cron stopped" : "good_cron stopped; jobs still running were released to run again")
       signal ? 0 : 1
+    ensure
+      ActiveSupport::Notifications.unsubscribe(job_errors) if job_errors
     end
 
     private
 
-    def say(line)
-      @out.puts(line)
-      @out.flush
-    end
-
     def status(poller, scheduler)
       pools = poller.pools.map { |queues, threads| "#{queues.inspect} × #{threads}" }.join(", ")
-      poll = @settings.poll_interval.positive? ? "poll every #{@settings.poll_interval} s" : "no polling"
-      cron = scheduler ? "cron on (#{@settings.cron.size} entries)" : "cron off"
+      poll = @settings.poll_interval.positive? ? "poll every #{seconds(@settings.poll_interval)}" : "no polling"
       "good_cron started (pid #{::Process.pid}, process #{poller.process_id}): queues #{pools}; #{poll}; " \
-        "LISTEN #{@settings.enable_listen_notify? ? "on" : "off"}; #{cron}"
+        "LISTEN #{@settings.enable_listen_notify? ? "on" : "off"}; shutdown_timeout: #{shutdown_timeout_text}; " \
+        "#{scheduler ? cron_text : "cron off"}"
+    end
+
+    def cron_text
+      count = @settings.cron.size
+      period = @settings.graceful_restart_period
+      "cron on (#{count} #{count == 1 ? "entry" : "entries"}, " \
+        "#{period ? "cron_graceful_restart_period #{seconds(period)}" : "no catch-up at start: cron_graceful_restart_period is not set"})"
     end
 
     def shutdown_timeout_text
       timeout = @settings.shutdown_timeout
-      timeout.negative? ? "running jobs may take as long as they need" : "shutdown_timeout #{timeout} s"
+      timeout.negative? ? "wait forever" : seconds(timeout)
+    end
+
+    # 10.0 => "10 s"; 0.5 => "0.5 s"
+    def seconds(value)
+      "#{value == value.to_i ? value.to_i : value} s"
+    end
+
+    # Each job that raises, on the terminal (the app's log has ActiveJob's own line, with the
+    # backtrace). Returns the subscriber.
+    def report_job_errors
+      ActiveSupport::Notifications.subscribe("perform.active_job") do |*, payload|
+        error = payload[:exception_object] or next
+        job = payload[:job]
+        @log.terminal(::Logger::ERROR, "good_cron: #{job.class.name} (job #{job.job_id}, attempt #{job.executions}) " \
+                                       "raised #{error.class}: #{error.message}")
+      end
     end
 
     # A signal handler may not take locks: it only writes to a pipe the main thread reads. A

@@ -44,7 +44,7 @@ module GoodCron
                    listen: true, logger: GoodCron.logger, cron_enabled: false, connect_timeout: CONNECT_TIMEOUT)
       @database_url = database_url || GoodCron.database_url or
         raise ArgumentError, "good_cron needs a database: pass database_url: or set DATABASE_URL"
-      @database_url = Settings.string(:database_url, @database_url, subject: SETTINGS)
+      @database_url = Settings.database_url(:database_url, @database_url, subject: SETTINGS)
       @queues = read_queues(queues)
       @max_threads = Settings.integer(:max_threads, max_threads, 1..Settings::MAX_THREADS, subject: SETTINGS)
       @poll_interval = Settings.seconds(:poll_interval, poll_interval, -Settings::MAX_PERIOD..Settings::MAX_PERIOD,

@@ -80,7 +80,7 @@ module GoodCron
         cron = start_here? && settings.enable_cron?
         jobs = jobs_here?(@execution_mode) && !good_job_adapter?
         unless cron || jobs
-          logger.debug { "good_cron: neither the cron scheduler nor the poller runs in this process" }
+          logger.debug { "good_cron: neither the cron scheduler nor the poller runs in this process" } unless launcher_process?
           return
         end
 
@@ -158,9 +158,9 @@ module GoodCron
       end
 
       # `config.good_cron.database_url`, else the app's ActiveRecord database (which already
-      # reflects DATABASE_URL), else GoodCron.database_url (DATABASE_URL).
+      # reflects DATABASE_URL); nil without either (GoodCron.database_url falls back to DATABASE_URL).
       def database_url
-        ::Rails.application.config.good_cron.database_url.presence || active_record_url || GoodCron.database_url
+        ::Rails.application.config.good_cron.database_url.presence || active_record_url
       end
 
       private
@@ -187,6 +187,11 @@ module GoodCron
         elsif running
           logger.info "good_cron: cron scheduler stopped (pid #{::Process.pid})"
         end
+      end
+
+      # `good_cron start`, whose launcher starts the engines after the boot.
+      def launcher_process?
+        defined?(GoodCron::CLI) && GoodCron::CLI.starting?
       end
 
       # Whether the app's jobs go to GoodJob's own adapter, which runs them itself in the async

@@ -39,7 +39,7 @@ module GoodCron
       @by_key = @cron_entries.to_h { |entry| [entry.key, entry] }
       @database_url = database_url || GoodCron.database_url or
         raise ArgumentError, "good_cron needs a database: pass database_url: or set DATABASE_URL"
-      @database_url = Settings.string(:database_url, @database_url)
+      @database_url = Settings.database_url(:database_url, @database_url)
       @graceful_restart_period = graceful_restart_period &&
                                  Settings.seconds(:graceful_restart_period, graceful_restart_period, 0..Settings::MAX_PERIOD)
       @claim_timeout = claim_timeout && Settings.seconds(:claim_timeout, claim_timeout, 0..Settings::MAX_PERIOD, positive: true)

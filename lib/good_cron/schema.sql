@@ -3,8 +3,8 @@
 -- GoodJob's install migration and a pg_dump of a database a 4.x install made;
 -- GoodJob's newest index, index_good_jobs_on_discarded_job_class, is left out).
 -- Everything is created only where missing, so loading this into a database
--- that GoodJob already set up changes nothing. Needs PostgreSQL 13+
--- (gen_random_uuid() built in).
+-- that GoodJob already set up adds only good_cron's own table (at the end).
+-- Needs PostgreSQL 13+ (gen_random_uuid() built in).
 --
 -- Rails `datetime` columns are `timestamp(6) without time zone`, holding UTC.
 

@@ -56,6 +56,20 @@ module GoodCron
       invalid!(name, value, "#{"a non-empty " unless empty}text in a valid encoding", subject)
     end
 
+    # A PostgreSQL URL: text whose scheme is postgres:// or postgresql://, libpq's two (the
+    # engine's driver reads any scheme, so a typo such as postgress:// would connect).
+    def database_url(name, value, subject: nil)
+      url = string(name, value, subject: subject)
+      return url if url.start_with?("postgres://", "postgresql://")
+
+      problem!("#{name}'s scheme must be postgres:// or postgresql://, got #{describe(redact_url(url))}", subject)
+    end
+
+    # +url+ with its password masked (in the user part, or libpq's password= parameter).
+    def redact_url(url)
+      url.to_s.sub(%r{\A([a-z][a-z0-9+.-]*://[^:/@?#]*):[^@/?#]*@}i, '\1:***@').gsub(/([?&]password=)[^&#]*/i, '\1***')
+    end
+
     # true or false, cast as GoodJob casts its boolean settings.
     def boolean(name, value, subject: nil)
       value = value.to_s if value.is_a?(Symbol)
@@ -93,7 +107,10 @@ module GoodCron
     end
 
     def invalid!(name, value, expected, subject)
-      problem = "#{name} must be #{expected}, got #{describe(value)}"
+      problem!("#{name} must be #{expected}, got #{describe(value)}", subject)
+    end
+
+    def problem!(problem, subject)
       raise subject ? ConfigurationError.new([problem], subject: subject) : ConfigurationError.new([problem])
     end
 

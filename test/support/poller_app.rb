@@ -3,6 +3,7 @@
 require "active_job"
 require "fileutils"
 require "json"
+require "open3"
 require "pg"
 require "rbconfig"
 require "securerandom"
@@ -77,7 +78,7 @@ module PollerApp
         "FIXTURE_QUEUE_ADAPTER" => "good_cron",
         "GOOD_CRON_START" => nil, "GOOD_JOB_ENABLE_CRON" => nil, "GOOD_JOB_CRON" => nil,
         "GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD" => nil, "GOOD_JOB_QUEUES" => nil, "GOOD_JOB_MAX_THREADS" => nil,
-        "GOOD_JOB_POLL_INTERVAL" => nil, "GOOD_JOB_SHUTDOWN_TIMEOUT" => nil, "GOOD_JOB_EXECUTION_MODE" => nil,
+        "GOOD_JOB_POLL_INTERVAL" => nil, "GOOD_JOB_SHUTDOWN_TIMEOUT" => nil, "GOOD_JOB_EXECUTION_MODE" => nil, "FIXTURE_LOG" => nil,
         "RAILS_MAX_THREADS" => nil, "WEB_CONCURRENCY" => nil,
       }.merge(extra)
     end
@@ -89,6 +90,11 @@ module PollerApp
                           File.join(@path, "tmp"), chdir: File.expand_path("../..", __dir__))
       @workers << worker
       worker
+    end
+
+    # Runs `bin/rails ARGS` in the app to its end; returns [output (stdout and stderr), status].
+    def rails(*args, env: {})
+      Open3.capture2e(self.env(env), RbConfig.ruby, "bin/rails", *args, chdir: @path)
     end
 
     # Spawns `bin/rails server` in the app (Puma; cluster mode with WEB_CONCURRENCY).
