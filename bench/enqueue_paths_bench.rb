@@ -5,7 +5,14 @@
 # 200 every-second entries, same run. The Ruby path uses ActiveJob's :test adapter, so the
 # numbers are good_cron's own overhead: a real backend's enqueue cost comes on top.
 #
-#   bench/enqueue_paths      (starts a throwaway PostgreSQL, then runs this)
+#   bench/enqueue_paths          (starts a throwaway PostgreSQL, then runs this)
+#
+# With the argument `adapter`: the `:good_cron` adapter's enqueue rate, one perform_later at
+# a time from one thread, outside and inside ActiveRecord transactions (see adapter_rates).
+#
+#   bench/enqueue_paths adapter  (a throwaway PostgreSQL with fsync on)
+#   BENCH_ADAPTER_RB=tmp/adapter_before.rb bench/enqueue_paths adapter   (another adapter.rb,
+#                                e.g. `git show COMMIT:lib/good_cron/adapter.rb`, loaded over it)
 require "logger"
 require "pg"
 require_relative "bench_database"
@@ -25,6 +32,84 @@ class PathJob < ActiveJob::Base
 end
 
 BenchDatabase.load_schema(DATABASE_URL)
+
+# The job of the adapter's rates.
+class AdapterJob < ActiveJob::Base
+  self.logger = Logger.new(nil)
+  def perform(*); end
+end
+
+# The adapter on ActiveRecord's connection outside transactions too: what "always" would cost.
+class AlwaysActiveRecordAdapter < GoodCron::Adapter
+  private def transaction_connection = ActiveRecord::Base.connection
+end
+
+# The adapter's enqueue rate: JOBS perform_later calls per variant, ROUNDS rounds with the
+# variants in turn (each round after WARMUP calls), median jobs/s and the process's CPU per job.
+# An "app write" is one INSERT into a table of the app's in the same transaction.
+def adapter_rates
+  require "active_record"
+  load File.expand_path(ENV["BENCH_ADAPTER_RB"], File.expand_path("..", __dir__)) if ENV["BENCH_ADAPTER_RB"]
+  jobs = Integer(ENV.fetch("BENCH_JOBS", "1000"))
+  rounds = Integer(ENV.fetch("BENCH_ROUNDS", "3"))
+  warmup = 100
+  ActiveRecord::Base.establish_connection(DATABASE_URL)
+  ActiveRecord::Base.logger = nil
+  db = ActiveRecord::Base.connection
+  db.execute("CREATE TABLE IF NOT EXISTS bench_notes (id bigserial PRIMARY KEY, body text)")
+  fsync = db.select_value("SHOW fsync")
+
+  job = AdapterJob
+  # The app's database (DATABASE_URL): ActiveRecord's connection inside a transaction.
+  app = GoodCron::Adapter.new
+  # A database of its own: the engine's connection everywhere, as every enqueue was before.
+  own = GoodCron::Adapter.new(database_url: DATABASE_URL)
+  always = AlwaysActiveRecordAdapter.new
+  note = -> { db.exec_query("INSERT INTO bench_notes (body) VALUES ($1)", "Note", ["x"]) }
+  variants = {
+    "perform_later, no transaction (engine's connection)" => [app, -> { job.perform_later(1) }],
+    "perform_later, no transaction, on ActiveRecord's connection" => [always, -> { job.perform_later(1) }],
+    "transaction { perform_later }" => [app, -> { ActiveRecord::Base.transaction { job.perform_later(1) } }],
+    "transaction { app write; perform_later }" => [app, lambda {
+      ActiveRecord::Base.transaction do
+        note.call
+        job.perform_later(1)
+      end
+    }],
+    "transaction { app write; perform_later }, adapter with a database of its own" => [own, lambda {
+      ActiveRecord::Base.transaction do
+        note.call
+        job.perform_later(1)
+      end
+    }],
+  }
+  results = Hash.new { |h, k| h[k] = [] }
+  rounds.times do
+    variants.each do |name, (adapter, call)|
+      job.queue_adapter = adapter
+      db.execute("TRUNCATE good_jobs, bench_notes")
+      warmup.times { call.call }
+      cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
+      wall = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      jobs.times { call.call }
+      wall = Process.clock_gettime(Process::CLOCK_MONOTONIC) - wall
+      cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu
+      results[name] << { rate: jobs / wall, cpu: cpu / jobs }
+    end
+  end
+  puts "fsync = #{fsync}; #{jobs} calls per variant, median of #{rounds} rounds#{" (adapter: #{ENV["BENCH_ADAPTER_RB"]})" if ENV["BENCH_ADAPTER_RB"]}"
+  puts "| one thread, one job per call | jobs/s | CPU per job (Ruby process) |"
+  puts "|---|--:|--:|"
+  results.each do |name, runs|
+    median = runs.sort_by { |r| r[:rate] }[runs.size / 2]
+    puts format("| %s | %d | %.0f µs |", name, median[:rate], median[:cpu] * 1e6)
+  end
+end
+
+if ARGV.first == "adapter"
+  adapter_rates
+  exit
+end
 
 # One timed run: per tick, how long after the instant the last of its runs was enqueued (as
 # seen by the process, through claimed.good_cron events), and the CPU the process spent.

@@ -133,12 +133,28 @@ class RailsAppTransactionTest < Minitest::Test
     runs.each { |run| assert_equal rows.fetch(run["job_id"])["queue_name"], run["tag"].sub(/-\d\z/, "") }
   end
 
+  # config.good_cron.database_url names the adapter's database: not ActiveRecord's as far as
+  # it knows, so it writes on the engine's connection and a rollback keeps the job (README).
+  def test_an_adapter_on_a_database_of_its_own_writes_outside_the_transaction
+    @app.write_initializer("#{PollerApp::NO_CRON}\nRails.application.config.good_cron.database_url = ENV['DATABASE_URL']")
+    ids, = run_scenarios(<<~'RUBY', until_queue: "own-database")
+      id = nil
+      ActiveRecord::Base.transaction do
+        id = RecordJob.set(queue: "own-database").perform_later("own-database").job_id
+        raise ActiveRecord::Rollback
+      end
+      puts JSON.generate("own-database" => [id])
+    RUBY
+    assert_equal ids["own-database"], good_jobs_rows.keys
+  end
+
   private
 
-  # Runs SCENARIOS in `bin/rails runner` while a session LISTENs: the job ids by scenario, and
-  # the NOTIFY payloads by queue until the last one (outside a transaction) arrived.
-  def run_scenarios
-    File.write(File.join(@app.path, "tmp/scenarios.rb"), SCENARIOS)
+  # Runs +script+ in `bin/rails runner` while a session LISTENs: the job ids by scenario (the
+  # JSON the script prints last), and the NOTIFY payloads by queue until +until_queue+'s (the
+  # script's last) arrived.
+  def run_scenarios(script = SCENARIOS, until_queue: "no-transaction")
+    File.write(File.join(@app.path, "tmp/scenarios.rb"), script)
     database.with_connection do |listener|
       listener.exec("LISTEN good_job")
       runner = PollerApp::Worker.new(@app.env, ["bin/rails", "runner", "tmp/scenarios.rb"], File.join(@app.path, "tmp"),
@@ -146,7 +162,7 @@ class RailsAppTransactionTest < Minitest::Test
       status = runner.wait(90)
       assert status&.success?, "the runner exited with #{status.inspect}\n#{runner.output}"
       [JSON.parse(runner.stdout.lines.reverse.find { |line| line.start_with?("{") }.to_s),
-       notifications(listener, until_queue: "no-transaction")]
+       notifications(listener, until_queue: until_queue)]
     end
   end
 
