@@ -93,15 +93,15 @@ module ActiveJob
       end
 
       # ActiveRecord's connection of this thread if it has a transaction open and is the
-      # adapter's database; nil otherwise (no connection is checked out to find out).
+      # adapter's database; nil otherwise (no connection is checked out to find out). Through
+      # with_connection, which yields the thread's own: Rails 7.2 can forbid `connection`.
       def transaction_connection
         return unless app_database? && defined?(::ActiveRecord::Base)
 
         pool = ::ActiveRecord::Base.connection_pool
         return unless pool.active_connection?
 
-        connection = ::ActiveRecord::Base.connection
-        connection if connection.transaction_open?
+        pool.with_connection { |connection| connection if connection.transaction_open? }
       rescue ::ActiveRecord::ConnectionNotEstablished
         nil
       end
