@@ -10,7 +10,7 @@
 # With the argument `adapter`: the `:good_cron` adapter's enqueue rate, one perform_later at
 # a time from one thread, outside and inside ActiveRecord transactions (see adapter_rates).
 #
-#   bench/enqueue_paths adapter  (a throwaway PostgreSQL with fsync on)
+#   bench/enqueue_paths adapter  (a throwaway PostgreSQL with fsync on; BENCH_JOBS)
 #   BENCH_ADAPTER_RB=tmp/adapter_before.rb bench/enqueue_paths adapter   (another adapter.rb,
 #                                e.g. `git show COMMIT:lib/good_cron/adapter.rb`, loaded over it)
 require "logger"
@@ -44,14 +44,15 @@ class AlwaysActiveRecordAdapter < GoodCron::Adapter
   private def transaction_connection = ActiveRecord::Base.connection
 end
 
-# The adapter's enqueue rate: JOBS perform_later calls per variant, ROUNDS rounds with the
-# variants in turn (each round after WARMUP calls), median jobs/s and the process's CPU per job.
+# The adapter's enqueue rate: JOBS perform_later calls per variant, in blocks of BLOCK with the
+# variants in turn (commit times on a shared disk drift within seconds: each variant sees the
+# same), after WARMUP calls each; jobs/s over all its blocks and the process's CPU per job.
 # An "app write" is one INSERT into a table of the app's in the same transaction.
 def adapter_rates
   require "active_record"
   load File.expand_path(ENV["BENCH_ADAPTER_RB"], File.expand_path("..", __dir__)) if ENV["BENCH_ADAPTER_RB"]
-  jobs = Integer(ENV.fetch("BENCH_JOBS", "1000"))
-  rounds = Integer(ENV.fetch("BENCH_ROUNDS", "3"))
+  jobs = Integer(ENV.fetch("BENCH_JOBS", "2000"))
+  block = 50
   warmup = 100
   ActiveRecord::Base.establish_connection(DATABASE_URL)
   ActiveRecord::Base.logger = nil
@@ -66,43 +67,42 @@ def adapter_rates
   own = GoodCron::Adapter.new(database_url: DATABASE_URL)
   always = AlwaysActiveRecordAdapter.new
   note = -> { db.exec_query("INSERT INTO bench_notes (body) VALUES ($1)", "Note", ["x"]) }
+  with_note = lambda do
+    ActiveRecord::Base.transaction do
+      note.call
+      job.perform_later(1)
+    end
+  end
   variants = {
     "perform_later, no transaction (engine's connection)" => [app, -> { job.perform_later(1) }],
     "perform_later, no transaction, on ActiveRecord's connection" => [always, -> { job.perform_later(1) }],
     "transaction { perform_later }" => [app, -> { ActiveRecord::Base.transaction { job.perform_later(1) } }],
-    "transaction { app write; perform_later }" => [app, lambda {
-      ActiveRecord::Base.transaction do
-        note.call
-        job.perform_later(1)
-      end
-    }],
-    "transaction { app write; perform_later }, adapter with a database of its own" => [own, lambda {
-      ActiveRecord::Base.transaction do
-        note.call
-        job.perform_later(1)
-      end
-    }],
+    "transaction { app write; perform_later }" => [app, with_note],
+    "transaction { app write; perform_later }, adapter with a database of its own" => [own, with_note],
   }
-  results = Hash.new { |h, k| h[k] = [] }
-  rounds.times do
+  db.execute("TRUNCATE good_jobs, bench_notes")
+  variants.each_value do |adapter, call|
+    job.queue_adapter = adapter
+    warmup.times { call.call }
+  end
+  totals = variants.keys.to_h { |name| [name, { wall: 0.0, cpu: 0.0 }] }
+  (jobs / block).times do
     variants.each do |name, (adapter, call)|
       job.queue_adapter = adapter
-      db.execute("TRUNCATE good_jobs, bench_notes")
-      warmup.times { call.call }
       cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
       wall = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-      jobs.times { call.call }
-      wall = Process.clock_gettime(Process::CLOCK_MONOTONIC) - wall
-      cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu
-      results[name] << { rate: jobs / wall, cpu: cpu / jobs }
+      block.times { call.call }
+      totals[name][:wall] += Process.clock_gettime(Process::CLOCK_MONOTONIC) - wall
+      totals[name][:cpu] += Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu
     end
   end
-  puts "fsync = #{fsync}; #{jobs} calls per variant, median of #{rounds} rounds#{" (adapter: #{ENV["BENCH_ADAPTER_RB"]})" if ENV["BENCH_ADAPTER_RB"]}"
+  calls = jobs / block * block
+  puts "fsync = #{fsync}; #{calls} calls per variant in blocks of #{block}" \
+       "#{" (adapter: #{ENV["BENCH_ADAPTER_RB"]})" if ENV["BENCH_ADAPTER_RB"]}"
   puts "| one thread, one job per call | jobs/s | CPU per job (Ruby process) |"
   puts "|---|--:|--:|"
-  results.each do |name, runs|
-    median = runs.sort_by { |r| r[:rate] }[runs.size / 2]
-    puts format("| %s | %d | %.0f µs |", name, median[:rate], median[:cpu] * 1e6)
+  totals.each do |name, total|
+    puts format("| %s | %d | %.0f µs |", name, calls / total[:wall], total[:cpu] / calls * 1e6)
   end
 end
 
