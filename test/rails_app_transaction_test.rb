@@ -21,7 +21,7 @@ class RailsAppTransactionTest < Minitest::Test
   # Prints {scenario => [job ids]} as JSON on its last line.
   SCENARIOS = <<~'RUBY'
     ids = Hash.new { |hash, key| hash[key] = [] }
-    enqueue = ->(tag) { ids[tag] << RecordJob.set(queue: tag).perform_later(tag).job_id }
+    enqueue = ->(tag, argument = tag) { ids[tag] << RecordJob.set(queue: tag).perform_later(argument).job_id }
     transaction = ActiveRecord::Base.method(:transaction)
 
     transaction.call do
@@ -46,6 +46,12 @@ class RailsAppTransactionTest < Minitest::Test
       enqueue.call("committed")
       Note.create!(tag: "committed")
     end
+    # The issue's case: the argument is a record written in the same transaction (GlobalID).
+    transaction.call do
+      enqueue.call("record-rolled-back", Note.create!(tag: "record-rolled-back"))
+      raise ActiveRecord::Rollback
+    end
+    transaction.call { enqueue.call("record-committed", Note.create!(tag: "record-committed")) }
 
     # Nested without requires_new: one transaction; Rails ignores a Rollback raised inside.
     transaction.call do
@@ -95,9 +101,10 @@ class RailsAppTransactionTest < Minitest::Test
     puts JSON.generate(ids)
   RUBY
 
-  COMMITTED = %w[committed nested-outer nested-inner savepoint-outer savepoint-released all-committed no-transaction].freeze
-  ROLLED_BACK = %w[rolled-back alone-rolled-back raised nested-rolled-back-outer nested-rolled-back-inner
-                   savepoint-rolled-back savepoint-of-rolled-back all-rolled-back].freeze
+  COMMITTED = %w[committed record-committed nested-outer nested-inner savepoint-outer savepoint-released all-committed
+                 no-transaction].freeze
+  ROLLED_BACK = %w[rolled-back alone-rolled-back raised record-rolled-back nested-rolled-back-outer
+                   nested-rolled-back-inner savepoint-rolled-back savepoint-of-rolled-back all-rolled-back].freeze
 
   def setup
     super
@@ -111,7 +118,7 @@ class RailsAppTransactionTest < Minitest::Test
     ids, notified = run_scenarios
     assert_equal (COMMITTED + ROLLED_BACK).sort, ids.keys.sort
 
-    assert_equal %w[committed nested-inner], notes, "the app's data: committed where its jobs are"
+    assert_equal %w[committed record-committed nested-inner], notes, "the app's data: committed where its jobs are"
     rows = good_jobs_rows
     assert_equal COMMITTED.flat_map { |tag| ids[tag] }.sort, rows.keys.sort, "a row for each committed job, none other"
     rows.each_value { |row| assert_goodjob_row(row) }
@@ -200,6 +207,8 @@ class RailsAppTransactionTest < Minitest::Test
     assert_nil row["cron_key"]
     params = JSON.parse(row["serialized_params"])
     assert_equal [row["id"], "RecordJob", row["queue_name"]], params.values_at("job_id", "job_class", "queue_name")
-    assert_match(/\A#{Regexp.escape(row["queue_name"])}(-\d)?\z/, params["arguments"].first)
+    argument = params["arguments"].first
+    argument = argument.fetch("_aj_globalid") if row["queue_name"] == "record-committed"
+    assert_match(%r{\A(#{Regexp.escape(row["queue_name"])}(-\d)?|gid://rails-app/Note/\d+)\z}, argument)
   end
 end
