@@ -5,16 +5,22 @@ require "active_job"
 
 module ActiveJob
   module QueueAdapters
-    # The ActiveJob adapter `:good_cron`: writes GoodJob-format rows to good_jobs (through the
-    # Rust engine, one statement per call) and wakes pollers with `NOTIFY good_job`, so
-    # `good_cron start` or GoodJob's own workers run them.
+    # The ActiveJob adapter `:good_cron`: writes GoodJob-format rows to good_jobs (one
+    # statement per call) and wakes pollers with `NOTIFY good_job`, so `good_cron start` or
+    # GoodJob's own workers run them.
     #
     #   config.active_job.queue_adapter = :good_cron
     #
-    # Rows are written on the engine's own connection: an enqueue inside an ActiveRecord
-    # transaction is committed at once, whatever that transaction does.
+    # Inside an ActiveRecord transaction the row and its NOTIFY are written on that
+    # transaction's connection, so they commit or roll back with the app's data; outside one,
+    # on the engine's own connection (as fast, without holding an ActiveRecord connection).
     class GoodCronAdapter
-      # +database_url+: by default the Railtie's (the app's database) or DATABASE_URL.
+      # The name of the enqueue statement in ActiveRecord's log.
+      SQL_NAME = "GoodCron Enqueue"
+
+      # +database_url+: by default the app's database (the Railtie's: config.good_cron's, else
+      # ActiveRecord's) or DATABASE_URL. An adapter given a database of its own, or an app whose
+      # config.good_cron.database_url names one, never writes on ActiveRecord's connection.
       # +execution_mode+: by default GoodCron.execution_mode (GoodJob's setting); :inline
       # performs each job due now inside perform_later.
       def initialize(database_url: nil, execution_mode: nil)
@@ -61,8 +67,9 @@ module ActiveJob
         (@execution_mode || GoodCron.execution_mode) == :inline
       end
 
-      # Whether enqueues inside a transaction wait for its commit (Rails 7.2's question):
-      # they do not, the row is written at once.
+      # Rails 7.2's question: should ActiveJob hold back an enqueue made inside a transaction
+      # until that commits? No: the row is written in the transaction itself, so it commits or
+      # rolls back with it (GoodJob's adapter answers the same).
       def enqueue_after_transaction_commit?
         false
       end
@@ -103,7 +110,38 @@ module ActiveJob
       end
 
       def write(rows)
-        native.enqueue(rows)
+        return if rows.empty?
+
+        connection = transaction_connection
+        if connection
+          sql, params = GoodCron::NativeEnqueuer.statement(rows)
+          connection.exec_query(sql, SQL_NAME, params, prepare: true)
+        else
+          native.enqueue(rows)
+        end
+      end
+
+      # ActiveRecord's connection of this thread if it has a transaction open and is the
+      # adapter's database; nil otherwise (no connection is checked out to find out). Through
+      # with_connection, which yields the thread's own: Rails 7.2 can forbid `connection`.
+      def transaction_connection
+        return unless app_database? && defined?(::ActiveRecord::Base)
+
+        pool = ::ActiveRecord::Base.connection_pool
+        return unless pool.active_connection?
+
+        pool.with_connection { |connection| connection if connection.transaction_open? }
+      rescue ::ActiveRecord::ConnectionNotEstablished
+        nil
+      end
+
+      # Whether the adapter writes to the app's database, ActiveRecord's: it was given no
+      # database of its own, nor was config.good_cron.database_url set.
+      def app_database?
+        return @app_database unless @app_database.nil?
+
+        @app_database = @database_url.nil? &&
+                        !(defined?(GoodCron::Railtie) && ::Rails.application.config.good_cron.database_url.present?)
       end
 
       def native
@@ -113,7 +151,7 @@ module ActiveJob
       end
 
       def database_url
-        @database_url ||= (GoodCron::Railtie.database_url if defined?(GoodCron::Railtie)) || GoodCron.database_url or
+        @database_url || GoodCron.database_url or
           raise GoodCron::Error, "the :good_cron adapter needs a database: set DATABASE_URL or config.good_cron.database_url"
       end
     end

@@ -178,6 +178,53 @@ impl Store {
     }
 }
 
+/// The enqueue statement of [`Store::enqueue`] for a connection that is not the engine's (the
+/// Ruby adapter runs it on the app's, inside the app's transaction): the SQL, and its
+/// parameters in PostgreSQL's text format (`$1`–`$8` array literals, `$9` now). It returns one
+/// row: how many jobs were inserted, and how many `NOTIFY` were sent.
+pub fn enqueue_statement(jobs: &[NewJob], now: NaiveDateTime) -> (&'static str, Vec<String>) {
+    let column = |value: &dyn Fn(&NewJob) -> Option<String>| text_array(jobs.iter().map(value));
+    let time = |at: &NaiveDateTime| at.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+    let params = vec![
+        column(&|j| Some(j.id.to_string())),
+        column(&|j| Some(j.queue_name.clone())),
+        column(&|j| j.priority.map(|p| p.to_string())),
+        column(&|j| Some(j.job_class.clone())),
+        column(&|j| Some(j.serialized_params.clone())),
+        column(&|j| j.scheduled_at.as_ref().map(time)),
+        column(&|j| j.cron_key.clone()),
+        column(&|j| j.cron_at.as_ref().map(time)),
+        time(&now),
+    ];
+    (&ENQUEUE_SQL, params)
+}
+
+/// A PostgreSQL array literal of text elements: each quoted (so commas, braces, spaces and
+/// the word NULL stay data), `"` and `\` escaped; `None` is NULL.
+fn text_array(elements: impl Iterator<Item = Option<String>>) -> String {
+    let mut literal = String::from("{");
+    for (i, element) in elements.enumerate() {
+        if i > 0 {
+            literal.push(',');
+        }
+        match element {
+            None => literal.push_str("NULL"),
+            Some(text) => {
+                literal.push('"');
+                for c in text.chars() {
+                    if c == '"' || c == '\\' {
+                        literal.push('\\');
+                    }
+                    literal.push(c);
+                }
+                literal.push('"');
+            }
+        }
+    }
+    literal.push('}');
+    literal
+}
+
 /// GoodJob's error for an attempt that did not end (its process died or gave it up), from the
 /// row `j` of its job.
 const INTERRUPTED: &str = "'GoodJob::InterruptError: Interrupted after starting perform at '''
@@ -669,5 +716,26 @@ impl LockSession {
             .await?;
         self.conn.close().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_array;
+
+    #[test]
+    fn text_arrays_quote_every_element_and_escape_quotes_and_backslashes() {
+        let elements = [
+            Some(r#"{"a":"b\"c"}"#.to_string()),
+            None,
+            Some("NULL".into()),
+            Some(String::new()),
+            Some("x, y".into()),
+        ];
+        assert_eq!(
+            text_array(elements.into_iter()),
+            r#"{"{\"a\":\"b\\\"c\"}",NULL,"NULL","","x, y"}"#
+        );
+        assert_eq!(text_array(std::iter::empty()), "{}");
     }
 }

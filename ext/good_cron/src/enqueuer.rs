@@ -1,11 +1,12 @@
 //! `GoodCron::NativeEnqueuer`: the writes of the `:good_cron` ActiveJob adapter. A lazily
 //! built runtime and connection pool per process (a forked child builds its own and leaves
-//! the parent's alone); each enqueue runs with the GVL released.
+//! the parent's alone); each enqueue runs with the GVL released. `statement` hands the same
+//! write to Ruby, for the app's own connection.
 
 use crate::convert::unix_time;
 use crate::errors::error;
 use crate::gvl::without_gvl;
-use good_cron_engine::store::jobs::NewJob;
+use good_cron_engine::store::jobs::{enqueue_statement, NewJob};
 use good_cron_engine::store::Store;
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
 use std::sync::Mutex;
@@ -94,24 +95,7 @@ impl NativeEnqueuer {
 
     /// Inserts the rows in one statement and notifies; returns how many were inserted.
     fn enqueue(ruby: &Ruby, rb_self: &Self, rows: Vec<Row>) -> Result<u64, Error> {
-        let jobs = rows
-            .into_iter()
-            .map(
-                |(id, queue_name, priority, job_class, params, at, cron_key, cron_at)| {
-                    Ok(NewJob {
-                        id: Uuid::parse_str(&id)
-                            .map_err(|_| error(ruby, format!("job id {id:?} is not a UUID")))?,
-                        queue_name,
-                        priority,
-                        job_class,
-                        serialized_params: params,
-                        scheduled_at: at.map(|at| unix_time(ruby, at)).transpose()?,
-                        cron_key,
-                        cron_at: cron_at.map(|at| unix_time(ruby, at)).transpose()?,
-                    })
-                },
-            )
-            .collect::<Result<Vec<_>, Error>>()?;
+        let jobs = new_jobs(ruby, rows)?;
         if jobs.is_empty() {
             return Ok(0);
         }
@@ -119,11 +103,40 @@ impl NativeEnqueuer {
         without_gvl(|| handle.block_on(store.enqueue(&jobs)))
             .map_err(|e| error(ruby, format!("could not enqueue: {e}")))
     }
+
+    /// `NativeEnqueuer.statement(rows)`: `[sql, params]`, the same insert and `NOTIFY` as
+    /// `#enqueue` for the caller to run on a connection of its own (the app's, inside its
+    /// transaction); `params` are strings in PostgreSQL's text format.
+    fn statement(ruby: &Ruby, rows: Vec<Row>) -> Result<(&'static str, Vec<String>), Error> {
+        let jobs = new_jobs(ruby, rows)?;
+        Ok(enqueue_statement(&jobs, chrono::Utc::now().naive_utc()))
+    }
+}
+
+fn new_jobs(ruby: &Ruby, rows: Vec<Row>) -> Result<Vec<NewJob>, Error> {
+    rows.into_iter()
+        .map(
+            |(id, queue_name, priority, job_class, params, at, cron_key, cron_at)| {
+                Ok(NewJob {
+                    id: Uuid::parse_str(&id)
+                        .map_err(|_| error(ruby, format!("job id {id:?} is not a UUID")))?,
+                    queue_name,
+                    priority,
+                    job_class,
+                    serialized_params: params,
+                    scheduled_at: at.map(|at| unix_time(ruby, at)).transpose()?,
+                    cron_key,
+                    cron_at: cron_at.map(|at| unix_time(ruby, at)).transpose()?,
+                })
+            },
+        )
+        .collect()
 }
 
 pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     let class = module.define_class("NativeEnqueuer", ruby.class_object())?;
     class.define_singleton_method("new", function!(NativeEnqueuer::new, 1))?;
     class.define_method("enqueue", method!(NativeEnqueuer::enqueue, 1))?;
+    class.define_singleton_method("statement", function!(NativeEnqueuer::statement, 1))?;
     Ok(())
 }
