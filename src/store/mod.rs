@@ -110,7 +110,7 @@ pub(crate) fn connect_options(database_url: &str) -> Result<PgConnectOptions, St
     }
     let url = Url::parse(database_url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
     let tls = tls::Tls::read(&url)?;
-    tls.apply(PgConnectOptions::from_url(&url)?)
+    tls.apply(PgConnectOptions::from_url(&tls::without_settings(&url))?)
 }
 
 const MIGRATION_HINT: &str = "run `bin/rails generate good_cron:install && bin/rails db:migrate` \

@@ -18,6 +18,8 @@ const MODES: [(&str, PgSslMode); 6] = [
     ("verify-full", PgSslMode::VerifyFull),
 ];
 
+const PARAMETERS: [&str; 4] = ["sslmode", "sslrootcert", "sslcert", "sslkey"];
+
 /// sqlx's own spellings, which libpq rejects: refused rather than read differently.
 const SQLX_ALIASES: [(&str, &str); 5] = [
     ("ssl-mode", "sslmode"),
@@ -33,7 +35,8 @@ pub(super) struct Tls {
     mode: PgSslMode,
     /// As written (or libpq's default), for messages.
     mode_name: String,
-    /// `None` for `sslrootcert=system`: sqlx trusts the system's authorities.
+    /// `sslrootcert=system`: the system's trusted authorities only (sqlx adds them anyway).
+    system: bool,
     root_cert: Option<PathBuf>,
     cert: Option<PathBuf>,
     key: Option<PathBuf>,
@@ -77,6 +80,7 @@ impl Tls {
         Ok(Tls {
             mode,
             mode_name,
+            system,
             root_cert: match system {
                 true => None,
                 false => root_cert.map(path).or_else(|| default_file("root.crt")),
@@ -111,7 +115,7 @@ impl Tls {
                 }
                 options = options.ssl_root_cert(path);
             }
-            None if verifies => {
+            None if verifies && !self.system => {
                 let missing = self
                     .root_cert
                     .map_or("~/.postgresql/root.crt".into(), |path| {
@@ -124,7 +128,8 @@ impl Tls {
                     self.mode_name
                 )));
             }
-            None => {}
+            // No authority beyond the system's (sqlx would read PGSSLROOTCERT's, even missing).
+            None => options = options.ssl_root_cert_from_pem(Vec::new()),
         }
         if let Some(cert) = self.cert.filter(|path| path.is_file()) {
             match self.key.filter(|path| path.is_file()) {
@@ -139,6 +144,22 @@ impl Tls {
         }
         Ok(options.ssl_mode(mode))
     }
+}
+
+/// `url` without the TLS settings, for sqlx to read the rest: [`Tls::apply`] sets them (sqlx
+/// would fail on a file libpq does without, or on `sslrootcert=system`).
+pub(super) fn without_settings(url: &Url) -> Url {
+    let rest: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(key, _)| !PARAMETERS.contains(&key.as_ref()))
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    let mut url = url.clone();
+    url.set_query(None);
+    if !rest.is_empty() {
+        url.query_pairs_mut().extend_pairs(rest);
+    }
+    url
 }
 
 struct Settings<'a> {
