@@ -197,3 +197,22 @@ fn default_file(name: &str) -> Option<PathBuf> {
 fn invalid(message: String) -> StoreError {
     StoreError::Database(sqlx::Error::Configuration(message.into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlx_reads_every_parameter_but_the_tls_ones() {
+        let url = Url::parse(
+            "postgres:///app?host=%2Frun%2Fpostgresql&sslmode=verify-full&user=me%40corp&sslrootcert=system&sslcert=c&sslkey=k",
+        )
+        .unwrap();
+        assert_eq!(
+            without_settings(&url).as_str(),
+            "postgres:///app?host=%2Frun%2Fpostgresql&user=me%40corp"
+        );
+        let bare = Url::parse("postgres://db/app?sslmode=require").unwrap();
+        assert_eq!(without_settings(&bare).as_str(), "postgres://db/app");
+    }
+}
