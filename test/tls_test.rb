@@ -95,6 +95,24 @@ class TlsTest < Minitest::Test
     assert_every_engine_connection_is_tls(tls_server, ["good_cron listener", "good_cron poller"])
   end
 
+  def test_sslcert_and_sslkey_log_in_with_a_client_certificate
+    user = PrivatePostgres::CERTIFIED_USER
+    url = tls_server.url(user: user, sslmode: "verify-full", host: "localhost", sslrootcert: tls_server.ca_path,
+                         sslcert: tls_server.client_cert_path, sslkey: tls_server.client_key_path)
+    scheduler(url).start
+    poller(url).start
+    enqueue(url)
+    assert_every_engine_connection_is_tls(tls_server, ["good_cron", "good_cron listener", "good_cron poller"])
+    users = query(tls_server, "SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name LIKE 'good_cron%'")
+    assert_equal [[user]], users
+
+    each_engine_refuses(tls_server.url(user: user, sslmode: "require"), GoodCron::DatabaseError,
+                        /refused the credentials: .*certificate/)
+    each_engine_refuses(tls_server.url(user: user, sslmode: "require", sslcert: tls_server.client_cert_path,
+                                       sslkey: "/nonexistent/client.key"),
+                        GoodCron::ConfigurationError, %r{client certificate \S+/client.crt has no key file: set sslkey})
+  end
+
   # libpq never asks for TLS on a Unix socket, whatever sslmode says.
   def test_a_unix_socket_connects_without_tls_under_any_sslmode
     url = "postgres:///postgres?host=#{tls_server.socket_directory}&port=#{tls_server.port}&user=postgres&sslmode=verify-full"

@@ -30,7 +30,11 @@ class PrivatePostgres
 
   BIN = Dir["/usr/lib/postgresql/*/bin"].max_by { |dir| dir[%r{/(\d+)/bin\z}, 1].to_i }
 
-  attr_reader :port, :log_path, :ca_path
+  EC_KEY = %w[-newkey ec -pkeyopt ec_paramgen_curve:prime256v1].freeze
+  # With tls: a superuser who logs in with a client certificate (#client_cert_path) only.
+  CERTIFIED_USER = "certified"
+
+  attr_reader :port, :log_path, :ca_path, :client_cert_path, :client_key_path
 
   # +tls+: TLS on, with a certificate for "localhost" signed by a throwaway authority
   # (#ca_path), and TCP connections without TLS refused.
@@ -49,9 +53,13 @@ class PrivatePostgres
       log_min_messages = warning
       log_min_error_statement = error
       ssl = #{tls ? "on" : "off"}
+      #{"ssl_ca_file = 'ca.crt'" if tls}
     CONF
     start
-    PG.connect(url) { |conn| conn.exec(File.read(File.expand_path("../../lib/good_cron/schema.sql", __dir__))) }
+    PG.connect(url) do |conn|
+      conn.exec(File.read(File.expand_path("../../lib/good_cron/schema.sql", __dir__)))
+      conn.exec("CREATE ROLE #{CERTIFIED_USER} LOGIN SUPERUSER") if tls
+    end
   end
 
   def socket_directory
@@ -88,23 +96,30 @@ class PrivatePostgres
     File.join(@dir, "data")
   end
 
-  # Makes the authority and the server's certificate (its key readable by the server only),
-  # and allows TCP connections over TLS only.
+  # Makes the authority, the server's certificate (its key readable by the server only) and a
+  # client certificate for CERTIFIED_USER; allows TCP connections over TLS only, and
+  # CERTIFIED_USER's with its certificate only.
   def configure_tls
     @ca_path = File.join(@dir, "ca.crt")
-    key = File.join(data, "server.key")
-    certificate = File.join(data, "server.crt")
     ca_key = File.join(@dir, "ca.key")
-    run("openssl", "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-days", "2", "-subj", "/CN=good_cron test authority", "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign", "-keyout", ca_key, "-out", @ca_path)
-    run("openssl", "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-days", "2", "-subj", "/CN=localhost", "-CA", @ca_path, "-CAkey", ca_key,
-        "-addext", "subjectAltName=DNS:localhost", "-addext", "basicConstraints=critical,CA:FALSE",
-        "-keyout", key, "-out", certificate)
-    File.chmod(0o600, key)
+    run("openssl", "req", "-x509", "-new", *EC_KEY, "-nodes", "-days", "2", "-subj", "/CN=good_cron test authority",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+        "-keyout", ca_key, "-out", @ca_path)
+    sign = lambda do |name, certificate, key, *extensions|
+      run("openssl", "req", "-x509", "-new", *EC_KEY, "-nodes", "-days", "2", "-subj", "/CN=#{name}",
+          "-CA", @ca_path, "-CAkey", ca_key, "-addext", "basicConstraints=critical,CA:FALSE", *extensions,
+          "-keyout", key, "-out", certificate)
+      File.chmod(0o600, key)
+    end
+    sign.call("localhost", File.join(data, "server.crt"), File.join(data, "server.key"),
+              "-addext", "subjectAltName=DNS:localhost")
+    @client_cert_path = File.join(@dir, "client.crt")
+    @client_key_path = File.join(@dir, "client.key")
+    sign.call(CERTIFIED_USER, @client_cert_path, @client_key_path)
+    FileUtils.cp(@ca_path, File.join(data, "ca.crt"))
     File.write(File.join(data, "pg_hba.conf"), <<~HBA)
       local all all trust
+      hostssl all #{CERTIFIED_USER} 127.0.0.1/32 cert
       hostssl all all 127.0.0.1/32 trust
     HBA
   end
