@@ -89,7 +89,8 @@ fn refused_certificate(e: &std::io::Error) -> Option<String> {
         Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
             "the server's certificate is signed by no authority sslrootcert trusts"
         }
-        _ => "the handshake failed",
+        Error::InvalidCertificate(_) => "the server's certificate was refused",
+        _ => "the TLS handshake failed",
     };
     Some(why.to_owned())
 }

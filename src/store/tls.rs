@@ -10,7 +10,8 @@ use url::Url;
 const MODES: [(&str, PgSslMode); 6] = [
     ("disable", PgSslMode::Disable),
     // sqlx cannot fall back from plain text to TLS, so `allow` tries TLS first, as `prefer`
-    // does: it connects where libpq's `allow` would, encrypted when the server can.
+    // does: it connects where libpq's `allow` would (but to a TLS server that takes
+    // `hostnossl` connections only), encrypted when the server can.
     ("allow", PgSslMode::Prefer),
     ("prefer", PgSslMode::Prefer),
     ("require", PgSslMode::Require),
