@@ -15,7 +15,13 @@ require "tmpdir"
 # certificate (for "localhost") signed by an authority the test makes.
 class TlsTest < Minitest::Test
   CRON = { tick: { cron: "0 0 1 1 *", class: "TlsTest::TickJob" } }.freeze
+  UNKNOWN_AUTHORITY = /no TLS to the database: the server's certificate is signed by no authority sslrootcert trusts/
   MODES = "disable, allow, prefer, require, verify-ca, verify-full"
+  # application_name of each connection: the scheduler's and the enqueuer's pools, the
+  # poller's LISTEN connection and its own.
+  SCHEDULER = ["good_cron"].freeze
+  POLLER = ["good_cron listener", "good_cron poller"].freeze
+  ALL = (SCHEDULER + POLLER).freeze
 
   class TickJob < ActiveJob::Base
     def perform; end
@@ -43,11 +49,13 @@ class TlsTest < Minitest::Test
   def test_require_connects_every_engine_over_tls
     url = tls_server.url(sslmode: "require")
     scheduler(url).start
+    assert_every_engine_connection_is_tls(tls_server, SCHEDULER)
     poller(url).start
     enqueue(url)
 
-    assert_equal 1, query(tls_server, "SELECT count(*) FROM good_jobs WHERE job_class = 'TlsTest::TickJob'").first.first.to_i
-    assert_every_engine_connection_is_tls(tls_server, ["good_cron", "good_cron listener", "good_cron poller"])
+    jobs = query(tls_server, "SELECT count(*) FROM good_jobs WHERE job_class = 'TlsTest::TickJob'")
+    assert_equal [["1"]], jobs
+    assert_every_engine_connection_is_tls(tls_server, ALL)
   end
 
   def test_verify_full_with_the_authority_connects
@@ -56,31 +64,32 @@ class TlsTest < Minitest::Test
     poller(url).start
     enqueue(url)
 
-    assert_every_engine_connection_is_tls(tls_server, ["good_cron", "good_cron listener", "good_cron poller"])
+    assert_every_engine_connection_is_tls(tls_server, ALL)
   end
 
   def test_verify_full_refuses_a_host_name_the_certificate_does_not_name
     url = tls_server.url(host: "127.0.0.1", sslmode: "verify-full", sslrootcert: tls_server.ca_path)
-    each_engine_refuses(url, GoodCron::DatabaseError, /no TLS to the database: the server's certificate is not for the host name in database_url/)
+    each_engine_refuses(url, GoodCron::DatabaseError,
+                        /no TLS to the database: the server's certificate is not for the host name in database_url/)
 
     # verify-ca checks the authority only.
     poller(tls_server.url(host: "127.0.0.1", sslmode: "verify-ca", sslrootcert: tls_server.ca_path)).start
-    assert_every_engine_connection_is_tls(tls_server, ["good_cron listener", "good_cron poller"])
+    assert_every_engine_connection_is_tls(tls_server, POLLER)
   end
 
   def test_verify_full_without_the_authority_is_refused
     each_engine_refuses(tls_server.url(host: "localhost", sslmode: "verify-full"), GoodCron::ConfigurationError,
-                        %r{sslmode=verify-full needs the server's root certificate, and \S+/\.postgresql/root\.crt does not exist})
+                        %r{sslmode=verify-full needs the server's root certificate, and \S+/\.postgresql/root\.crt})
     each_engine_refuses(tls_server.url(host: "localhost", sslrootcert: "system"), GoodCron::DatabaseError,
-                        /no TLS to the database: the server's certificate is signed by no authority sslrootcert trusts/)
+                        UNKNOWN_AUTHORITY)
   end
 
   def test_require_with_a_root_certificate_verifies_it_as_libpq_does
     other_authorities = "/etc/ssl/certs/ca-certificates.crt"
     skip "#{other_authorities} is not there (Debian package ca-certificates)" unless File.file?(other_authorities)
 
-    each_engine_refuses(tls_server.url(sslmode: "require", sslrootcert: other_authorities), GoodCron::DatabaseError,
-                        /no TLS to the database: the server's certificate is signed by no authority sslrootcert trusts/)
+    each_engine_refuses(tls_server.url(sslmode: "require", sslrootcert: other_authorities),
+                        GoodCron::DatabaseError, UNKNOWN_AUTHORITY)
   end
 
   def test_a_server_without_tls_refuses_require
@@ -90,9 +99,10 @@ class TlsTest < Minitest::Test
 
   # disable is refused by a server that takes TLS only; allow and prefer use TLS there.
   def test_disable_allow_and_prefer
-    each_engine_refuses(tls_server.url(sslmode: "disable"), GoodCron::DatabaseError, /no pg_hba.conf entry .*no encryption/)
+    each_engine_refuses(tls_server.url(sslmode: "disable"), GoodCron::DatabaseError,
+                        /no pg_hba.conf entry .*no encryption/)
     %w[allow prefer].each { |mode| poller(tls_server.url(sslmode: mode)).start }
-    assert_every_engine_connection_is_tls(tls_server, ["good_cron listener", "good_cron poller"])
+    assert_every_engine_connection_is_tls(tls_server, POLLER)
   end
 
   def test_sslcert_and_sslkey_log_in_with_a_client_certificate
@@ -102,7 +112,7 @@ class TlsTest < Minitest::Test
     scheduler(url).start
     poller(url).start
     enqueue(url)
-    assert_every_engine_connection_is_tls(tls_server, ["good_cron", "good_cron listener", "good_cron poller"])
+    assert_every_engine_connection_is_tls(tls_server, ALL)
     users = query(tls_server, "SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name LIKE 'good_cron%'")
     assert_equal [[user]], users
 
@@ -115,7 +125,8 @@ class TlsTest < Minitest::Test
 
   # libpq never asks for TLS on a Unix socket, whatever sslmode says.
   def test_a_unix_socket_connects_without_tls_under_any_sslmode
-    url = "postgres:///postgres?host=#{tls_server.socket_directory}&port=#{tls_server.port}&user=postgres&sslmode=verify-full"
+    url = "postgres:///postgres?host=#{tls_server.socket_directory}&port=#{tls_server.port}&user=postgres" \
+          "&sslmode=verify-full"
     poller(url).start
     ssl = query(tls_server, "SELECT s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) " \
                             "WHERE a.application_name = 'good_cron poller'")
@@ -163,7 +174,8 @@ class TlsTest < Minitest::Test
     end
     # Without the authority, the same configuration is refused: the keys were read.
     config = yml["with_keys"].except("sslrootcert")
-    each_engine_refuses(GoodCron::RailsConfig.postgres_url(config), GoodCron::ConfigurationError, /needs the server's root/)
+    each_engine_refuses(GoodCron::RailsConfig.postgres_url(config), GoodCron::ConfigurationError,
+                        /needs the server's root/)
   end
 
   private
