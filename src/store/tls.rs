@@ -1,6 +1,8 @@
 //! libpq's meaning of `sslmode`, `sslrootcert`, `sslcert` and `sslkey`, where sqlx's differs:
 //! sqlx's `require` never verifies, its `allow` never tries TLS, it asks for TLS on a Unix
 //! socket, reads no default files in `~/.postgresql/`, and knows no `sslrootcert=system`.
+//! What cannot be changed from here: sqlx trusts the system's authorities on top of
+//! `sslrootcert`'s (README, "Where it differs from libpq").
 
 use super::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
