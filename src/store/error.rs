@@ -1,5 +1,6 @@
 //! What a failed statement or connection means: worth retrying (the database is away or busy),
-//! or a problem no retry fixes (a bad URL, bad credentials, a missing database or table).
+//! or a problem no retry fixes (a bad URL, bad credentials, a missing database or table, TLS
+//! the server or its certificate cannot give).
 
 use super::{Store, StoreError};
 use crate::thread::StartError;
@@ -23,6 +24,14 @@ impl StoreError {
                 return Some(StartError::Config(format!(
                     "database_url is not valid: {e}"
                 )))
+            }
+            StoreError::Database(sqlx::Error::Tls(e)) => {
+                return Some(StartError::Database(format!("no TLS to the database: {e}")))
+            }
+            StoreError::Database(sqlx::Error::Io(e)) => {
+                return refused_certificate(e).map(|why| {
+                    StartError::Database(format!("no TLS to the database: {why} ({e})"))
+                })
             }
             StoreError::Database(sqlx::Error::Database(e)) => e,
             StoreError::Database(_) => return None,
@@ -66,6 +75,24 @@ impl StoreError {
             _ => false,
         }
     }
+}
+
+/// Why the handshake failed on the certificates (rustls says it through an I/O error), or
+/// `None` for another I/O error. As refused credentials, a retry does not fix it.
+fn refused_certificate(e: &std::io::Error) -> Option<String> {
+    use rustls::{CertificateError, Error};
+    let why = match e.get_ref()?.downcast_ref::<Error>()? {
+        Error::InvalidCertificate(CertificateError::NotValidForName) => {
+            "the server's certificate is not for the host name in database_url \
+             (sslmode=verify-full checks it, verify-ca does not)"
+        }
+        Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "the server's certificate is signed by no authority sslrootcert trusts"
+        }
+        Error::InvalidCertificate(_) => "the server's certificate was refused",
+        _ => "the TLS handshake failed",
+    };
+    Some(why.to_owned())
 }
 
 impl Store {

@@ -2,13 +2,14 @@
 
 mod error;
 pub mod jobs;
+mod tls;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::Row;
-use std::str::FromStr;
+use sqlx::{ConnectOptions, Row};
 use std::sync::LazyLock;
 use std::time::Duration;
+use url::Url;
 use uuid::Uuid;
 
 /// One run to claim: the row GoodJob would write for a cron entry at `cron_at` (`None` for a
@@ -95,7 +96,7 @@ impl From<sqlx::Error> for StoreError {
 }
 
 /// The connect options of a `postgres://` or `postgresql://` URL (sqlx reads any scheme: a
-/// typo such as `postgress://` would connect).
+/// typo such as `postgress://` would connect), with libpq's meaning of its TLS settings.
 pub(crate) fn connect_options(database_url: &str) -> Result<PgConnectOptions, StoreError> {
     let scheme = database_url.split_once("://").map(|(scheme, _)| scheme);
     if !matches!(scheme, Some("postgres" | "postgresql")) {
@@ -107,7 +108,9 @@ pub(crate) fn connect_options(database_url: &str) -> Result<PgConnectOptions, St
             .into(),
         )));
     }
-    Ok(PgConnectOptions::from_str(database_url)?)
+    let url = Url::parse(database_url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
+    let tls = tls::Tls::read(&url)?;
+    tls.apply(PgConnectOptions::from_url(&tls::without_settings(&url))?)
 }
 
 const MIGRATION_HINT: &str = "run `bin/rails generate good_cron:install && bin/rails db:migrate` \

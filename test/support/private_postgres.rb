@@ -2,6 +2,7 @@
 
 require "tmpdir"
 require "fileutils"
+require "uri"
 require_relative "free_port"
 require "pg"
 
@@ -29,14 +30,21 @@ class PrivatePostgres
 
   BIN = Dir["/usr/lib/postgresql/*/bin"].max_by { |dir| dir[%r{/(\d+)/bin\z}, 1].to_i }
 
-  attr_reader :port, :log_path
+  EC_KEY = %w[-newkey ec -pkeyopt ec_paramgen_curve:prime256v1].freeze
+  # With tls: a superuser who logs in with a client certificate (#client_cert_path) only.
+  CERTIFIED_USER = "certified"
 
-  def initialize
+  attr_reader :port, :log_path, :ca_path, :client_cert_path, :client_key_path
+
+  # +tls+: TLS on, with a certificate for "localhost" signed by a throwaway authority
+  # (#ca_path), and TCP connections without TLS refused.
+  def initialize(tls: false)
     @dir = Dir.mktmpdir("good_cron_private_pg")
     FileUtils.chown("postgres", nil, @dir) if Process.uid.zero?
     @log_path = File.join(@dir, "postgresql.log")
     @port = FreePort.pick
     run("#{BIN}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync")
+    configure_tls if tls
     File.write(File.join(data, "postgresql.auto.conf"), <<~CONF)
       listen_addresses = '127.0.0.1'
       port = #{@port}
@@ -44,13 +52,23 @@ class PrivatePostgres
       fsync = off
       log_min_messages = warning
       log_min_error_statement = error
+      ssl = #{tls ? "on" : "off"}
+      #{"ssl_ca_file = 'ca.crt'" if tls}
     CONF
     start
-    PG.connect(url) { |conn| conn.exec(File.read(File.expand_path("../../lib/good_cron/schema.sql", __dir__))) }
+    PG.connect(url) do |conn|
+      conn.exec(File.read(File.expand_path("../../lib/good_cron/schema.sql", __dir__)))
+      conn.exec("CREATE ROLE #{CERTIFIED_USER} LOGIN SUPERUSER") if tls
+    end
   end
 
-  def url(user: "postgres")
-    "postgres://#{user}@127.0.0.1:#{@port}/postgres"
+  def socket_directory
+    @dir
+  end
+
+  # +query+: URL parameters, such as sslmode: "verify-full".
+  def url(user: "postgres", host: "127.0.0.1", **query)
+    "postgres://#{user}@#{host}:#{@port}/postgres#{"?#{URI.encode_www_form(query)}" unless query.empty?}"
   end
 
   # Every session is cut, as a crash or a failover would; the server is back when it returns.
@@ -76,6 +94,34 @@ class PrivatePostgres
 
   def data
     File.join(@dir, "data")
+  end
+
+  # Makes the authority, the server's certificate (its key readable by the server only) and a
+  # client certificate for CERTIFIED_USER; allows TCP connections over TLS only, and
+  # CERTIFIED_USER's with its certificate only.
+  def configure_tls
+    @ca_path = File.join(@dir, "ca.crt")
+    ca_key = File.join(@dir, "ca.key")
+    run("openssl", "req", "-x509", "-new", *EC_KEY, "-nodes", "-days", "2", "-subj", "/CN=good_cron test authority",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+        "-keyout", ca_key, "-out", @ca_path)
+    sign = lambda do |name, certificate, key, *extensions|
+      run("openssl", "req", "-x509", "-new", *EC_KEY, "-nodes", "-days", "2", "-subj", "/CN=#{name}",
+          "-CA", @ca_path, "-CAkey", ca_key, "-addext", "basicConstraints=critical,CA:FALSE", *extensions,
+          "-keyout", key, "-out", certificate)
+      File.chmod(0o600, key)
+    end
+    sign.call("localhost", File.join(data, "server.crt"), File.join(data, "server.key"),
+              "-addext", "subjectAltName=DNS:localhost")
+    @client_cert_path = File.join(@dir, "client.crt")
+    @client_key_path = File.join(@dir, "client.key")
+    sign.call(CERTIFIED_USER, @client_cert_path, @client_key_path)
+    FileUtils.cp(@ca_path, File.join(data, "ca.crt"))
+    File.write(File.join(data, "pg_hba.conf"), <<~HBA)
+      local all all trust
+      hostssl all #{CERTIFIED_USER} 127.0.0.1/32 cert
+      hostssl all all 127.0.0.1/32 trust
+    HBA
   end
 
   def run(*command)
