@@ -7,18 +7,18 @@
 //! the database only when it has room and may have work: after a wake-up, or when its last
 //! dequeue came back full.
 
+mod connection;
+mod listen;
 pub mod ready;
 
 use crate::config::{duration, pools, PollerConfig, Pool, Queues};
 use crate::scheduler::Level;
-use crate::store::jobs::{
-    Dequeue, Finished, Held, Job, LockSession, NotOwned, Released, Unrunnable,
-};
+use crate::store::jobs::{Dequeue, Finished, Job, LockSession, NotOwned, Released, Unrunnable};
 use crate::store::StoreError;
 use crate::thread::{EngineThread, StartError};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, Utc};
+use listen::Wake;
 use ready::ReadyQueue;
-use sqlx::postgres::PgListener;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -47,9 +47,6 @@ const MIN_BACKOFF: Duration = Duration::from_millis(500);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a stop waits for the database to record the last results.
 const STOP_GRACE: Duration = Duration::from_secs(5);
-/// `NOTIFY` payloads carry times in whole milliseconds: a job is looked for this much later,
-/// so that it is due by then.
-const PAYLOAD_PRECISION: chrono::Duration = chrono::Duration::milliseconds(1);
 /// GoodJob's `error_event` for an error nothing handled.
 const ERROR_EVENT_UNHANDLED: i16 = 1;
 
@@ -58,17 +55,6 @@ enum Command {
     Finished(Box<Finished>),
     /// Stop taking jobs and release those no thread took; replies with how many.
     Close(mpsc::Sender<usize>),
-}
-
-/// What wakes the poller besides its host.
-enum Wake {
-    /// A `NOTIFY good_job`: a job of `queue` due at `at` (now when `None`).
-    Job {
-        queue: Option<String>,
-        at: Option<NaiveDateTime>,
-    },
-    /// Notifications may have been missed (the listener reconnected).
-    Everyone,
 }
 
 /// A running poller.
@@ -287,16 +273,6 @@ impl PoolState {
     }
 }
 
-/// A lock session just opened.
-struct Opened {
-    session: LockSession,
-    /// Jobs this process held that another process took meanwhile.
-    lost: Vec<Uuid>,
-    /// Jobs locked by this process that it did not know of, given back.
-    orphans: u64,
-    upcoming: Vec<NaiveDateTime>,
-}
-
 struct Worker {
     config: PollerConfig,
     /// Answered once, by the first run: whether the poller started.
@@ -327,86 +303,6 @@ struct Worker {
 
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
-}
-
-/// Reads a `NOTIFY good_job` payload: `{"queue_name": …, "scheduled_at": …}` with the time
-/// in UTC (`Z`) or with an offset, as ActiveSupport writes it.
-fn parse_notice(payload: &str) -> Wake {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(payload) else {
-        return Wake::Everyone;
-    };
-    Wake::Job {
-        queue: value["queue_name"].as_str().map(String::from),
-        at: value["scheduled_at"]
-            .as_str()
-            .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
-            .map(|at| at.naive_utc() + PAYLOAD_PRECISION),
-    }
-}
-
-/// A connection listening on `good_job`; `None` while the database is away.
-async fn listener(database_url: &str, timeout: Duration) -> Option<PgListener> {
-    let connect = async {
-        let mut listener = PgListener::connect_with(&listen_pool(database_url, timeout)?)
-            .await
-            .ok()?;
-        listener.listen("good_job").await.ok()?;
-        Some(listener)
-    };
-    tokio::time::timeout(timeout, connect).await.ok().flatten()
-}
-
-/// The one-connection pool a `PgListener` reconnects through, giving up after `timeout`
-/// (sqlx's default retries for 30 s).
-fn listen_pool(database_url: &str, timeout: Duration) -> Option<sqlx::PgPool> {
-    let options = crate::store::connect_options(database_url).ok()?;
-    Some(
-        sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(timeout)
-            .max_lifetime(None)
-            .idle_timeout(None)
-            .connect_lazy_with(options.application_name("good_cron listener")),
-    )
-}
-
-/// Forwards notifications from `first` (connected before the poller read the database, so
-/// nothing enqueued in between is missed), reconnecting with backoff; ends when the poller
-/// has gone.
-async fn listen(
-    database_url: String,
-    timeout: Duration,
-    first: Option<PgListener>,
-    wakes: async_mpsc::UnboundedSender<Wake>,
-) {
-    let mut backoff = MIN_BACKOFF;
-    let mut connected = first;
-    loop {
-        if let Some(mut listener) = connected.take() {
-            backoff = MIN_BACKOFF;
-            loop {
-                let wake = match listener.try_recv().await {
-                    Ok(Some(notice)) => parse_notice(notice.payload()),
-                    // The connection dropped; the next call reconnects.
-                    Ok(None) => Wake::Everyone,
-                    Err(_) => break,
-                };
-                if wakes.send(wake).is_err() {
-                    return;
-                }
-            }
-        }
-        if wakes.is_closed() {
-            return;
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-        connected = listener(&database_url, timeout).await;
-        // Notifications sent while it was away are lost: look for work.
-        if connected.is_some() && wakes.send(Wake::Everyone).is_err() {
-            return;
-        }
-    }
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -440,7 +336,7 @@ impl Worker {
             let url = url.clone();
             async move {
                 match listen {
-                    true => listener(&url, timeout).await,
+                    true => listen::listener(&url, timeout).await,
                     false => None,
                 }
             }
@@ -460,7 +356,7 @@ impl Worker {
             (Some((_, first)), None) => {
                 let (wakes_tx, wakes) = async_mpsc::unbounded_channel();
                 if listen {
-                    tokio::spawn(self::listen(url, timeout, first, wakes_tx));
+                    tokio::spawn(listen::listen(url, timeout, first, wakes_tx));
                 }
                 self.serve(&mut shutdown, commands, wakes).await;
             }
@@ -619,155 +515,6 @@ impl Worker {
                     }
                 }
             }
-        }
-    }
-
-    /// Connects the lock session (within the connect timeout), takes back the jobs it still
-    /// holds (after an outage) and learns the upcoming scheduled times.
-    async fn connect(&mut self) -> Result<(), StoreError> {
-        let opened = self.open_session().await;
-        self.connected(opened)
-    }
-
-    /// `connect` (and `alongside` to its end too), answering the host's commands meanwhile, so
-    /// that a `close` or a stop never waits for a connect timeout; `None` when asked to stop.
-    async fn connect_answering<T>(
-        &mut self,
-        alongside: impl std::future::Future<Output = T>,
-        shutdown: &mut watch::Receiver<bool>,
-        commands: &mut async_mpsc::UnboundedReceiver<Command>,
-    ) -> Option<(Result<(), StoreError>, T)> {
-        let opening = self.open_session();
-        let both = async move { tokio::join!(opening, alongside) };
-        tokio::pin!(both);
-        let (opened, beside) = loop {
-            tokio::select! {
-                done = &mut both => break done,
-                _ = shutdown.changed() => return None,
-                Some(command) = commands.recv() => {
-                    self.accept(command);
-                    // Without a session this only answers `close` calls.
-                    self.write_results(false).await;
-                }
-            }
-        };
-        Some((self.connected(opened), beside))
-    }
-
-    /// A new lock session, with the jobs this process holds taken back.
-    fn open_session(
-        &self,
-    ) -> impl std::future::Future<Output = Result<Opened, StoreError>> + use<> {
-        let (url, state, timeout) = (
-            self.config.database_url.clone(),
-            self.config.process_state.clone(),
-            self.connect_timeout,
-        );
-        let (process_id, held, max_cache) = (self.process_id, self.held(), self.config.max_cache);
-        async move {
-            let opening = LockSession::open(&url, process_id, &state);
-            let mut session = tokio::time::timeout(timeout, opening)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(StoreError::Unreachable(format!(
-                        "no connection within {timeout:?}"
-                    )))
-                })?;
-            let (lost, orphans) = session.reown(&held).await?;
-            let upcoming = session.upcoming(max_cache).await?;
-            Ok(Opened {
-                session,
-                lost,
-                orphans,
-                upcoming,
-            })
-        }
-    }
-
-    fn connected(&mut self, opened: Result<Opened, StoreError>) -> Result<(), StoreError> {
-        let opened = match opened {
-            Ok(opened) => opened,
-            Err(e) => {
-                self.went_down(&e);
-                return Err(e);
-            }
-        };
-        self.lost_during_outage(&opened.lost, opened.orphans);
-        self.upcoming.extend(opened.upcoming);
-        self.session = Some(opened.session);
-        self.wake(Wake::Everyone);
-        if self.outage {
-            self.outage = false;
-            self.log(
-                Level::Info,
-                "good_cron: poller reconnected to the database".into(),
-            );
-        }
-        self.backoff = Duration::ZERO;
-        Ok(())
-    }
-
-    /// Every job this process holds and has not written yet: running, finished, released.
-    fn held(&self) -> Vec<Held> {
-        let count = |id: &Uuid| self.counts.get(id).copied().unwrap_or(0);
-        let running = self.in_flight.keys().map(|id| Held {
-            id: *id,
-            executions_count: count(id),
-            attempt: None,
-        });
-        let finished = self.finished.iter().map(|f| Held {
-            id: f.id,
-            executions_count: count(&f.id),
-            attempt: Some(f.attempt),
-        });
-        let released = self.released.iter().map(|r| Held {
-            id: r.id,
-            executions_count: count(&r.id),
-            attempt: None,
-        });
-        running.chain(finished).chain(released).collect()
-    }
-
-    fn lost_during_outage(&self, lost: &[Uuid], orphans: u64) {
-        if !lost.is_empty() {
-            self.log(
-                Level::Warn,
-                format!(
-                    "good_cron: {} job(s) of this process were taken by another process while the database was away; \
-                     their results here will not be written: {}",
-                    lost.len(),
-                    lost.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ")
-                ),
-            );
-        }
-        if orphans > 0 {
-            self.log(
-                Level::Warn,
-                format!(
-                    "good_cron: gave back {orphans} job(s) locked by this process in a dequeue whose reply was lost"
-                ),
-            );
-        }
-    }
-
-    fn went_down(&mut self, error: &StoreError) {
-        self.session = None;
-        self.backoff = (self.backoff * 2).clamp(MIN_BACKOFF, MAX_BACKOFF);
-        self.reconnect_at = Instant::now() + self.backoff;
-        if !self.outage {
-            self.outage = true;
-            let what = match error.is_unreachable() {
-                true => "database unreachable",
-                false => "a statement failed",
-            };
-            self.log(
-                Level::Error,
-                format!(
-                    "good_cron: poller: {what}: {error}; reconnecting every {} to {} s",
-                    MIN_BACKOFF.as_secs_f64(),
-                    MAX_BACKOFF.as_secs()
-                ),
-            );
         }
     }
 
@@ -933,40 +680,5 @@ impl Worker {
                 );
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(text: &str) -> NaiveDateTime {
-        DateTime::parse_from_rfc3339(text).unwrap().naive_utc()
-    }
-
-    #[test]
-    fn reads_goodjob_payloads_in_utc_or_with_an_offset() {
-        let Wake::Job { queue, at: when } =
-            parse_notice(r#"{"queue_name":"mailers","scheduled_at":"2024-05-01T12:00:00.000Z"}"#)
-        else {
-            panic!("a job notice")
-        };
-        assert_eq!(queue.as_deref(), Some("mailers"));
-        assert_eq!(
-            when,
-            Some(at("2024-05-01T12:00:00.001Z")),
-            "a millisecond later"
-        );
-        let Wake::Job { at: when, .. } = parse_notice(
-            r#"{"queue_name":"q","count":3,"scheduled_at":"2024-05-01T14:00:00.000+02:00"}"#,
-        ) else {
-            panic!("a job notice")
-        };
-        assert_eq!(when, Some(at("2024-05-01T12:00:00.001Z")));
-        let Wake::Job { queue, at: when } = parse_notice("{}") else {
-            panic!("a job notice")
-        };
-        assert_eq!((queue, when), (None, None));
-        assert!(matches!(parse_notice("not json"), Wake::Everyone));
     }
 }
