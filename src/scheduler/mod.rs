@@ -9,100 +9,26 @@
 //! schedule is a Proc get each next instant from the host (`Event::Next` → `Command::Next`).
 
 mod entry;
+mod events;
+mod handover;
+mod quiesce;
 
 use crate::config::{duration, Enqueue, SchedulerConfig};
 use crate::store::{Claim, Enqueued, LedgerClaim, Outcome, Stale, Store, StoreError};
 use crate::thread::{EngineThread, StartError};
 use chrono::{DateTime, Utc};
 use entry::{naive, Entry};
+use handover::Handed;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
-use tokio::sync::{mpsc as async_mpsc, watch, Notify};
+use tokio::sync::{mpsc as async_mpsc, watch};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-/// How bad a log line is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
-}
-
-/// A run of an entry: what was decided about it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Run {
-    pub key: String,
-    pub cron_at: i64,
-    /// Seconds between the instant and the claim.
-    pub lateness: f64,
-    /// Claimed by a catch-up (after a start or an outage), not on time.
-    pub caught_up: bool,
-}
-
-/// What the scheduler tells its host, in order.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Event {
-    Log {
-        level: Level,
-        message: String,
-    },
-    /// A direct run's outcome (`job_id` when this process inserted it).
-    Claimed {
-        run: Run,
-        outcome: Outcome,
-        job_id: Option<Uuid>,
-    },
-    /// A claim statement failed (the database is away); the run is retried by catch-up.
-    Failed {
-        run: Run,
-        error: String,
-    },
-    /// This process won a Ruby-path run: the host must enqueue it, then send `Enqueued`.
-    Enqueue {
-        run: Run,
-    },
-    /// Another process has a Ruby-path run, its entry is disabled, or its claim is stale.
-    Skipped {
-        run: Run,
-        outcome: Outcome,
-    },
-    /// The host must send the next instant of `key` (a Proc schedule) after `after`, or after
-    /// its last run in the database when `None`.
-    Next {
-        key: String,
-        after: Option<i64>,
-    },
-    /// The host asked to quiesce and every `Enqueue` was sent: no more will be.
-    Quiesced,
-}
-
-/// What the host did with a Ruby-path run it was handed.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Report {
-    /// Enqueued, with its job id (`None`: a Proc enqueued by itself, or a callback halted).
-    Enqueued(Option<String>),
-    /// Not enqueued, on purpose (the reason is recorded): e.g. its Proc says disabled.
-    Skipped(String),
-    /// Enqueuing raised: retried with backoff until `claim_timeout`.
-    Raised(String),
-}
-
-/// What the host tells the scheduler.
-#[derive(Clone, Debug)]
-pub enum Command {
-    /// What became of a Ruby-path run. `recorded` is told once the ledger write was tried.
-    Reported {
-        key: String,
-        cron_at: i64,
-        report: Report,
-        recorded: Option<mpsc::Sender<()>>,
-    },
-    /// The next instant of a Proc-scheduled entry; `None`: it never runs again.
-    Next { key: String, at: Option<i64> },
-}
+pub use events::{Command, Event, Level, Report, Run};
+pub use quiesce::Quiesce;
 
 /// Without `cron_graceful_restart_period`, the end of an outage still claims what it missed
 /// in the last minute, so a brief blip of the database loses nothing.
@@ -120,90 +46,6 @@ const STALE_MARGIN: f64 = 2.0 * STALE_CHECK_EVERY as f64;
 const DEFAULT_CLAIM_TIMEOUT: f64 = 30.0;
 /// How long the first connection may take before the database counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The first retry of an enqueue that raised; then doubling up to `MAX_BACKOFF`.
-const FIRST_RETRY: Duration = Duration::from_millis(250);
-
-/// The host is stopping: once set, the scheduler claims no Ruby-path run (it would not be
-/// enqueued), and `Event::Quiesced` follows the last `Enqueue`: at once, unless a claim whose
-/// runs go to the host is in flight (then when it is done), so a stop never waits on a
-/// database that is away for anything else.
-#[derive(Debug)]
-pub struct Quiesce {
-    state: Mutex<QuiesceState>,
-    wake: Notify,
-}
-
-#[derive(Debug)]
-struct QuiesceState {
-    set: bool,
-    /// A claim whose runs go to the host is in flight.
-    handing: bool,
-    /// Taken when `Event::Quiesced` is sent.
-    events: Option<mpsc::Sender<Event>>,
-}
-
-impl QuiesceState {
-    fn tell_if_done(&mut self) {
-        if self.set && !self.handing {
-            if let Some(events) = self.events.take() {
-                let _ = events.send(Event::Quiesced);
-            }
-        }
-    }
-}
-
-/// While alive, a quiesce waits for the runs it is handing over.
-struct Handing<'a>(&'a Quiesce);
-
-impl Drop for Handing<'_> {
-    fn drop(&mut self) {
-        let mut state = self.0.state();
-        state.handing = false;
-        state.tell_if_done();
-    }
-}
-
-impl Quiesce {
-    fn new(events: mpsc::Sender<Event>) -> Quiesce {
-        Quiesce {
-            state: Mutex::new(QuiesceState {
-                set: false,
-                handing: false,
-                events: Some(events),
-            }),
-            wake: Notify::new(),
-        }
-    }
-
-    fn state(&self) -> std::sync::MutexGuard<'_, QuiesceState> {
-        // The state stays consistent whatever panicked while holding it.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub fn set(&self) {
-        let mut state = self.state();
-        state.set = true;
-        state.tell_if_done();
-        drop(state);
-        // Wakes the scheduler from its sleep until the next instant or retry.
-        self.wake.notify_one();
-    }
-
-    pub fn is_set(&self) -> bool {
-        self.state().set
-    }
-
-    /// Before a claim whose runs go to the host: `None` once quiesced (claim none of them).
-    fn handing(&self) -> Option<Handing<'_>> {
-        let mut state = self.state();
-        if state.set {
-            return None;
-        }
-        state.handing = true;
-        Some(Handing(self))
-    }
-}
 
 /// A running scheduler. Dropping it asks the thread to stop without waiting.
 pub struct Scheduler {
@@ -387,18 +229,6 @@ struct Worker {
     handed: HashMap<(String, i64), Handed>,
 }
 
-/// A Ruby-path run handed to the host.
-struct Handed {
-    run: Run,
-    /// Just before the statement that claimed it (or took it over): retries stop at this
-    /// plus `claim_timeout`, when other processes may take it over.
-    claimed: Instant,
-    /// Enqueues that raised so far.
-    raised: u32,
-    /// When to hand it over again after it raised.
-    retry_at: Option<Instant>,
-}
-
 fn now() -> DateTime<Utc> {
     Utc::now()
 }
@@ -566,155 +396,6 @@ impl Worker {
     async fn handle(&mut self, commands: Vec<Command>) {
         self.accept(commands);
         self.record_enqueued().await;
-    }
-
-    /// Once quiesced: runs waiting for a retry are left to be taken over.
-    fn leave_handed(&mut self) {
-        let waiting = self
-            .handed
-            .values()
-            .filter(|h| h.retry_at.is_some())
-            .count();
-        if waiting > 0 {
-            self.log(Level::Warn, format!("good_cron: stopping with {waiting} run(s) whose enqueue raised; another process takes them over after claim_timeout"));
-        }
-        self.handed.clear();
-    }
-
-    /// Tells the host to enqueue a run this process claimed (or took over) at `claimed`.
-    fn hand_over(&mut self, run: Run, claimed: Instant) {
-        let key = (run.key.clone(), run.cron_at);
-        self.handed.insert(
-            key,
-            Handed {
-                run: run.clone(),
-                claimed,
-                raised: 0,
-                retry_at: None,
-            },
-        );
-        self.emit(Event::Enqueue { run });
-    }
-
-    /// The host's enqueue of a run raised: hands it over again after a backoff while its
-    /// claim is younger than `claim_timeout`; after that, other processes may take it over.
-    fn raised(&mut self, key: String, cron_at: i64, error: &str) {
-        let timeout = self.claim_timeout;
-        let at = naive(cron_at);
-        let Some(handed) = self.handed.get_mut(&(key.clone(), cron_at)) else {
-            self.log(
-                Level::Error,
-                format!("good_cron: enqueuing {key} for {at} raised {error}; left for a takeover"),
-            );
-            return;
-        };
-        let backoff = FIRST_RETRY
-            .saturating_mul(2u32.saturating_pow(handed.raised))
-            .min(MAX_BACKOFF);
-        handed.raised = handed.raised.saturating_add(1);
-        let retry_at = Instant::now().checked_add(backoff);
-        let deadline = handed.claimed.checked_add(timeout);
-        match (retry_at, deadline) {
-            (Some(retry_at), Some(deadline)) if retry_at < deadline => {
-                handed.retry_at = Some(retry_at);
-                self.log(
-                    Level::Error,
-                    format!(
-                        "good_cron: enqueuing {key} for {at} raised {error}; retrying in {:.2}s",
-                        backoff.as_secs_f64()
-                    ),
-                );
-            }
-            _ => {
-                self.handed.remove(&(key.clone(), cron_at));
-                self.log(Level::Error, format!("good_cron: enqueuing {key} for {at} raised {error}, still after claim_timeout ({:.0}s); left for a takeover", timeout.as_secs_f64()));
-            }
-        }
-    }
-
-    /// Hands over again the runs whose retry is due.
-    fn retry_raised(&mut self) {
-        let quiesce = self.quiesce.clone();
-        let Some(_handing) = quiesce.handing() else {
-            return;
-        };
-        let instant = Instant::now();
-        let stamp = now();
-        let due: Vec<Run> = self
-            .handed
-            .values_mut()
-            .filter(|h| h.retry_at.is_some_and(|at| at <= instant))
-            .map(|h| {
-                h.retry_at = None;
-                h.run.clone()
-            })
-            .collect();
-        for mut run in due {
-            run.lateness = self.lateness(run.cron_at, stamp);
-            self.emit(Event::Enqueue { run });
-        }
-    }
-
-    /// Takes in commands; enqueued runs wait in `unrecorded` until written.
-    fn accept(&mut self, commands: Vec<Command>) {
-        for command in commands {
-            match command {
-                Command::Reported {
-                    key,
-                    cron_at,
-                    report,
-                    recorded,
-                } => {
-                    self.recorded.extend(recorded);
-                    let (job_id, skipped) = match report {
-                        Report::Enqueued(job_id) => (job_id, None),
-                        Report::Skipped(reason) => (None, Some(reason)),
-                        Report::Raised(error) => {
-                            self.raised(key, cron_at, &error);
-                            continue;
-                        }
-                    };
-                    self.handed.remove(&(key.clone(), cron_at));
-                    self.unrecorded.push(Enqueued {
-                        cron_key: key,
-                        cron_at: naive(cron_at),
-                        job_id,
-                        skipped,
-                    });
-                }
-                Command::Next { key, at } => {
-                    if let (Some(&i), Some(at)) = (self.by_key.get(&key), at) {
-                        self.heap.push(Reverse((at, i)));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Writes the enqueued runs to the ledger. They leave `unrecorded` only once written: a
-    /// stop that interrupts this writes them on its way out, and a failed write is retried
-    /// at the next tick (until then, their claims look pending to other processes).
-    async fn record_enqueued(&mut self) {
-        if !self.unrecorded.is_empty() {
-            match self
-                .store
-                .mark_enqueued(&self.unrecorded, self.process)
-                .await
-            {
-                Ok(()) => self.unrecorded.clear(),
-                Err(e) => {
-                    let message = format!(
-                        "good_cron: could not record {} enqueued run(s) yet: {e}; retrying",
-                        self.unrecorded.len()
-                    );
-                    self.log(Level::Warn, message);
-                }
-            }
-        }
-        // Told whether or not the write worked: a host never waits on a database that is away.
-        for recorded in self.recorded.drain(..) {
-            let _ = recorded.send(());
-        }
     }
 
     /// Claims every entry due now, then queues each one's next instant.
