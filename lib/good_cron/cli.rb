@@ -187,6 +187,11 @@ module GoodCron
       Time.at(time.to_i, in: format_offset(schedule.utc_offset(time))).strftime("#{TIME_FORMAT} %:z")
     end
 
+    # Whether the schedule names its zone (else it runs in the zone of the process).
+    def self.zone_given?(schedule)
+      schedule.to_cron.end_with?(" #{schedule.time_zone}")
+    end
+
     # 3600 => "+01:00"; -16200 => "-04:30".
     def self.format_offset(seconds)
       sign = seconds.negative? ? "-" : "+"

@@ -83,7 +83,7 @@ module GoodCron
         @schedule = schedule
         @from = from
         @count = count
-        @fields = TimeFields.from_cron(schedule.to_cron, schedule.time_zone)
+        @wall_times = wall_times
       end
 
       def lines
@@ -107,7 +107,7 @@ module GoodCron
 
       def header(instants)
         zone = @schedule.time_zone
-        zone += " (this process's zone: the schedule names none)" unless @fields.zone_given
+        zone += " (this process's zone: the schedule names none)" unless CLI.zone_given?(@schedule)
         from = @from ? "at or after #{CLI.local_time(@from, @schedule)}" : "after now (#{CLI.local_time(Time.now, @schedule)})"
         [
           "schedule  #{@schedule.source}",
@@ -128,15 +128,40 @@ module GoodCron
         before = @schedule.utc_offset(at - 1)
         offset = @schedule.utc_offset(at)
         local = at.getlocal(CLI.format_offset(offset))
-        if before < offset && !@fields.match?(local)
+        if before < offset && !named?(local)
           gap_start = (at - 1).getlocal(CLI.format_offset(before)) + 1 # the wall clock jumps from here to local
-          skipped = (0...(offset - before)).lazy.map { |s| gap_start + s }.find { |wall| @fields.match?(wall) }
+          skipped = first_named(gap_start, local)
           what = skipped ? "#{skipped.strftime(skipped.sec.zero? ? "%H:%M" : "%H:%M:%S")} does not exist that day" : "its time is skipped that day"
           "  <- moved by DST: #{what} (clocks go from #{gap_start.strftime("%H:%M")} to #{local.strftime("%H:%M")})"
         elsif (repeat = repeated_at(at)) && @schedule.next_at(repeat - 1) != repeat
           "  <- #{local.strftime("%H:%M:%S")} occurs twice that day (#{CLI.format_offset(offset)} and " \
             "#{CLI.format_offset(@schedule.utc_offset(repeat))}): it runs once, at the first"
         end
+      end
+
+      # The schedule's second, minute and hour fields, every day, at UTC's fixed offset: its runs
+      # are the wall times the schedule names, DST aside (the engine expands the fields).
+      def wall_times
+        fields = @schedule.to_cron.delete_suffix(" #{@schedule.time_zone}").split
+        fields.unshift("0") if fields.size == 5
+        GoodCron::Schedule.parse("#{fields.first(3).join(" ")} * * * +00:00")
+      end
+
+      # Whether the schedule names +local+'s wall time.
+      def named?(local)
+        first_named(local, local + 1)
+      end
+
+      # The first wall time the schedule names from +first+'s wall time to before +last+'s, as a
+      # UTC Time holding it; nil if none.
+      def first_named(first, last)
+        wall = @wall_times.next_at(wall_time(first) - 1)
+        wall.getutc if wall && wall < wall_time(last)
+      end
+
+      # The UTC Time holding +local+'s wall time.
+      def wall_time(local)
+        Time.at(local.to_i + local.utc_offset).utc
       end
 
       # The later instant with the same wall time as +at+ (a fall-back day), if any.
@@ -147,52 +172,6 @@ module GoodCron
           return later if offset - @schedule.utc_offset(later) == shift
         end
         nil
-      end
-    end
-
-    # The second, minute and hour fields of a normalized cron line, to tell whether a wall time
-    # is one the schedule names. Unknown syntax matches everything (no note rather than a wrong one).
-    class TimeFields
-      attr_reader :zone_given
-
-      def self.from_cron(cron, zone)
-        zone_given = cron.end_with?(" #{zone}")
-        fields = (zone_given ? cron.delete_suffix(" #{zone}") : cron).split
-        fields.unshift("0") if fields.size == 5
-        new(fields.first(3), zone_given)
-      end
-
-      def initialize(fields, zone_given)
-        @zone_given = zone_given
-        second, minute, hour = fields
-        @second = expand(second, 59)
-        @minute = expand(minute, 59)
-        @hour = expand(hour, 23)
-      end
-
-      def match?(time)
-        [[@second, time.sec], [@minute, time.min], [@hour, time.hour]].all? { |set, value| set.nil? || set.include?(value) }
-      end
-
-      private
-
-      def expand(field, max)
-        return nil if field.nil?
-
-        field.split(",").flat_map do |part|
-          match = %r{\A(\*|\d+|\d+-\d+)?(?:/(\d+))?\z}.match(part) or return nil
-          range, step = match[1], (match[2] || 1).to_i
-          return nil if step.zero?
-
-          first, last =
-            case range
-            when nil, "*" then [0, max]
-            when /-/ then range.split("-").map(&:to_i)
-            else [range.to_i, match[2] ? max : range.to_i]
-            end
-          values = first <= last ? (first..last).to_a : (first..max).to_a + (0..last).to_a
-          values.each_slice(step).map(&:first)
-        end
       end
     end
   end

@@ -171,7 +171,7 @@ module GoodCron
 
       # Whether a schedule names no zone (so it runs in the process's).
       def process_zone?
-        @entries.any? { |entry| entry.schedule && !zone_given?(entry.schedule) }
+        @entries.any? { |entry| entry.schedule && !CLI.zone_given?(entry.schedule) }
       end
 
       # Whether an entry's cron is a Proc (no schedule; its next run is the Proc's answer).
@@ -208,7 +208,7 @@ module GoodCron
         return ["(Proc)", "-", "-"] unless schedule
 
         zone = schedule.time_zone
-        return [schedule.source.strip, schedule.to_cron.delete_suffix(" #{zone}"), zone] if zone_given?(schedule)
+        return [schedule.source.strip, schedule.to_cron.delete_suffix(" #{zone}"), zone] if CLI.zone_given?(schedule)
 
         [schedule.source.strip, schedule.to_cron, "#{zone} (local)"]
       end
@@ -216,10 +216,6 @@ module GoodCron
       # In the schedule's zone; a Proc's runs in this process's.
       def time(at, schedule)
         schedule ? CLI.local_time(at, schedule) : at.getlocal.strftime("#{TIME_FORMAT} %:z")
-      end
-
-      def zone_given?(schedule)
-        schedule.to_cron.end_with?(" #{schedule.time_zone}")
       end
 
       def format_row(cells, widths, header: false)
