@@ -20,13 +20,14 @@ Gem::Specification.new do |spec|
   DESC
   spec.required_ruby_version = ">= 3.1"
 
+  # Exactly what `gem install` needs to build and load it: no test, bench or doc files.
+  # benches/schedule.rs is declared in Cargo.toml, which cargo refuses to read without it.
   spec.files = Dir.chdir(__dir__) do
     Dir[
-      "README.md", "LICENSE*", "Cargo.toml", "Cargo.lock", "build.rs", "exe/*",
+      "README.md", "LICENSE", "Cargo.toml", "Cargo.lock", "exe/good_cron",
       "lib/**/*.{rb,sql,erb}",
-      "src/**/*.rs", "benches/**/*.rs", "tests/**/*.rs",
-      "ext/good_cron/extconf.rb", "ext/good_cron/Cargo.toml", "ext/good_cron/build.rs",
-      "ext/good_cron/src/**/*.rs"
+      "src/**/*.rs", "benches/schedule.rs",
+      "ext/good_cron/extconf.rb", "ext/good_cron/Cargo.toml", "ext/good_cron/src/**/*.rs"
     ]
   end
   spec.bindir = "exe"
