@@ -2,7 +2,7 @@
 //! start or an outage. It runs on its own thread with a single-threaded tokio runtime, created
 //! on `start` (never before, so a forked child starts its own).
 //!
-//! Direct entries are inserted into `good_jobs` by the engine. Ruby-path entries are claimed in
+//! Direct entries are inserted into `good_jobs` by the engine. Ledger-path entries are claimed in
 //! the `good_cron_claims` ledger and handed to the host (`Event::Enqueue`), which enqueues them
 //! through ActiveJob and reports back (`Command::Reported`): an enqueue that raised is handed
 //! over again with backoff until `claim_timeout`, then left for a takeover. Entries whose
@@ -60,11 +60,11 @@ pub enum Event {
         run: Run,
         error: String,
     },
-    /// This process won a Ruby-path run: the host must enqueue it, then send `Enqueued`.
+    /// This process won a ledger-path run: the host must enqueue it, then send `Enqueued`.
     Enqueue {
         run: Run,
     },
-    /// Another process has a Ruby-path run, its entry is disabled, or its claim is stale.
+    /// Another process has a ledger-path run, its entry is disabled, or its claim is stale.
     Skipped {
         run: Run,
         outcome: Outcome,
@@ -79,7 +79,7 @@ pub enum Event {
     Quiesced,
 }
 
-/// What the host did with a Ruby-path run it was handed.
+/// What the host did with a ledger-path run it was handed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Report {
     /// Enqueued, with its job id (`None`: a Proc enqueued by itself, or a callback halted).
@@ -93,7 +93,7 @@ pub enum Report {
 /// What the host tells the scheduler.
 #[derive(Clone, Debug)]
 pub enum Command {
-    /// What became of a Ruby-path run. `recorded` is told once the ledger write was tried.
+    /// What became of a ledger-path run. `recorded` is told once the ledger write was tried.
     Reported {
         key: String,
         cron_at: i64,
@@ -124,7 +124,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The first retry of an enqueue that raised; then doubling up to `MAX_BACKOFF`.
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 
-/// The host is stopping: once set, the scheduler claims no Ruby-path run (it would not be
+/// The host is stopping: once set, the scheduler claims no ledger-path run (it would not be
 /// enqueued), and `Event::Quiesced` follows the last `Enqueue`: at once, unless a claim whose
 /// runs go to the host is in flight (then when it is done), so a stop never waits on a
 /// database that is away for anything else.
@@ -305,7 +305,7 @@ impl Scheduler {
         }
     }
 
-    /// The quiesce switch. Setting it stops claiming Ruby-path runs (the host is stopping)
+    /// The quiesce switch. Setting it stops claiming ledger-path runs (the host is stopping)
     /// while the scheduler keeps recording what the host enqueued, so runs enqueued during a
     /// graceful stop are not taken over and enqueued again. Every `Enqueue` sent before
     /// `Event::Quiesced` must be handled.
@@ -344,7 +344,7 @@ pub async fn enqueue_now(
     let key = entry.config.key.clone();
     let mut claim = entry
         .claim(None, Utc::now())
-        .ok_or_else(|| format!("{key} is not enqueued by the engine"))?;
+        .ok_or_else(|| format!("{key} is not on the direct path"))?;
     // A manual run ignores enable/disable, as GoodJob's "enqueue now" does.
     claim.enabled_by_default = None;
     let id = claim.id;
@@ -375,7 +375,7 @@ struct Worker {
     outage: bool,
     backoff: Duration,
     housekeeping_at: Option<i64>,
-    /// The host is stopping: no more Ruby-path claims.
+    /// The host is stopping: no more ledger-path claims.
     quiesce: Arc<Quiesce>,
     /// Whether GoodJob's `good_job_settings` exists (`None` until the database answered).
     settings: Option<bool>,
@@ -383,11 +383,11 @@ struct Worker {
     unrecorded: Vec<Enqueued>,
     /// Who waits for those writes.
     recorded: Vec<mpsc::Sender<()>>,
-    /// Ruby-path runs handed to the host and not reported yet.
+    /// Ledger-path runs handed to the host and not reported yet.
     handed: HashMap<(String, i64), Handed>,
 }
 
-/// A Ruby-path run handed to the host.
+/// A ledger-path run handed to the host.
 struct Handed {
     run: Run,
     /// Just before the statement that claimed it (or took it over): retries stop at this
@@ -777,7 +777,7 @@ impl Worker {
         }
     }
 
-    /// Claims `(instant, entry)` pairs: direct entries in one statement, Ruby-path entries in
+    /// Claims `(instant, entry)` pairs: direct entries in one statement, ledger-path entries in
     /// another (none once quiesced: nothing would enqueue them); reports every outcome.
     /// Returns how many this process won.
     async fn claim(
@@ -850,7 +850,7 @@ impl Worker {
         Ok(won)
     }
 
-    /// Ruby-path runs whose process died between claim and enqueue (or whose enqueue kept
+    /// Ledger-path runs whose process died between claim and enqueue (or whose enqueue kept
     /// raising) are taken over, or skipped when older than the catch-up window.
     async fn take_over_stale(&mut self) {
         let quiesce = self.quiesce.clone();
