@@ -20,8 +20,8 @@ Gem::Specification.new do |spec|
   DESC
   spec.required_ruby_version = ">= 3.1"
 
-  # Exactly what `gem install` needs to build and load it: no test, bench or doc files.
-  # benches/schedule.rs is declared in Cargo.toml, which cargo refuses to read without it.
+  # What `gem install` builds and loads, and no more; benches/schedule.rs because Cargo.toml
+  # declares it, and cargo refuses a manifest whose bench file is missing.
   spec.files = Dir.chdir(__dir__) do
     Dir[
       "README.md", "LICENSE", "Cargo.toml", "Cargo.lock", "exe/good_cron",
