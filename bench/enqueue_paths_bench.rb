@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
-# The per-tick cost of the Ruby path (claim in the ledger, then ActiveJob's perform_later on a
+# The per-tick cost of the ledger path (claim in the ledger, then ActiveJob's perform_later on a
 # Ruby thread) against the direct path (the engine inserts GoodJob's rows), in one process,
-# 200 every-second entries, same run. The Ruby path uses ActiveJob's :test adapter, so the
+# 200 every-second entries, same run. The ledger path uses ActiveJob's :test adapter, so the
 # numbers are good_cron's own overhead: a real backend's enqueue cost comes on top.
 #
 #   bench/enqueue_paths          (starts a throwaway PostgreSQL, then runs this)
@@ -24,7 +24,7 @@ ENTRIES = Integer(ENV.fetch("BENCH_N", "200"))
 SECONDS = Integer(ENV.fetch("BENCH_SECONDS", "10"))
 DATABASE_URL = BenchDatabase.url("bench/enqueue_paths")
 
-# The job; the :test adapter keeps Ruby-path enqueues in memory.
+# The job; the :test adapter keeps ledger-path enqueues in memory.
 class PathJob < ActiveJob::Base
   self.queue_adapter = :test
   self.logger = Logger.new(nil)
@@ -143,5 +143,5 @@ results.each do |r|
               r[:complete], SECONDS, r[:p50] * 1000, r[:max] * 1000, r[:cpu_per_tick] * 1000)
 end
 direct, ruby = results
-puts format("\nRuby path / direct path: %.1f× the CPU per tick, %.1f× the time to the last enqueue (p50)",
+puts format("\nLedger path / direct path: %.1f× the CPU per tick, %.1f× the time to the last enqueue (p50)",
             ruby[:cpu_per_tick] / direct[:cpu_per_tick], ruby[:p50] / direct[:p50])

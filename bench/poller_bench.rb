@@ -1,60 +1,8 @@
 # frozen_string_literal: true
 
-# Poller benchmark: how fast `good_cron start` runs ActiveJob jobs from good_jobs, against
-# what ActiveJob itself allows, in one run (ratios within a run are what mean something on a
-# shared machine). Prints Markdown tables for BENCHMARKS.md. Run it with bench/poller
-# (throwaway PostgreSQL), or against DATABASE_URL (it empties good_jobs, good_job_executions
-# and good_job_processes there):
-#
-#   bench/poller
-#   BENCH_JOBS=2000 BENCH_CONFIGS=1x10 BENCH_SAMPLES=100 bench/poller
-#
-# Every app process is the fixture app (test/fixtures/rails_app, a copy in a temporary
-# folder) in good_cron start's default environment (development, as with RAILS_ENV unset;
-# BENCH_RAILS_ENV changes it for every process), with its adapter set to :good_cron, no cron
-# (GOOD_CRON_START=0, and an initializer turns the fixture's enable_cron off, which
-# `good_cron start` would otherwise follow), and its logger (info, on stdout: ActiveJob's
-# "Performing"/"Performed" lines) writing to a file.
-#
-# Before each measurement the tables are emptied and given BENCH_HISTORY finished jobs (with
-# their execution rows), two days old, then analyzed: a running app keeps its finished jobs
-# (GoodJob: 14 days), and tables analyzed while empty would have the planner read
-# good_job_executions by sequential scan for the whole drain.
-#
-# 1. Ceiling: one process boots the app and calls ActiveJob::Base.execute in a bare loop (no
-#    database) on the data the poller hands over (serialized_params, as JSON gives it back,
-#    plus "provider_job_id"), each call with its own job id: CPU µs per job after a warm-up,
-#    median of ROUNDS rounds of ITERATIONS; the ceiling is 1 / that, in jobs/s on one core.
-#    For the record, the same loop with the logger at warn (no per-job log lines).
-# 2. Throughput, per configuration PxT (P `good_cron start` processes, --max-threads T,
-#    other settings at their defaults): JOBS NoopJob rows, due now, are inserted in one
-#    statement (then VACUUM ANALYZE) and held by another transaction's row locks (FOR UPDATE,
-#    which the pollers' SKIP LOCKED skips); the processes start; once all printed "good_cron
-#    started" (and 1 s more), that transaction sends GoodJob's bulk NOTIFY and commits, so
-#    every process starts at the same instant.
-#    - drain: first performed_at to last finished_at of the jobs (row timestamps, written by
-#      the workers' clock: when a thread took the job, when it ended); jobs/s = JOBS / drain;
-#      "of the ceiling" = jobs/s × ceiling CPU per job.
-#    - CPU per job: the workers' own (/proc, all threads) and PostgreSQL's (the server and all
-#      its processes), from the release until no row is unfinished; cores busy = both / that
-#      time (this machine has Etc.nprocessors cores for both).
-#    - jobs per process: good_job_executions rows per process_id.
-#    - other CPU s: what the rest of the machine used meanwhile; a drain during which other
-#      programs used more than a CPU second is run again (BENCH_RETRIES times at most) and
-#      the least disturbed try is reported.
-# 3. Latency: one idle `good_cron start` (5 threads, LISTEN, --poll-interval
-#    BENCH_POLL_INTERVAL: -1, no polling, so only NOTIFY can wake it); another process (the
-#    app booted with GOOD_CRON_START=0) calls NoopJob.perform_later one job at a time,
-#    SPACING_MS apart (uniform), WARMUP_SAMPLES + SAMPLES times. Per job, from its row:
-#    performed_at - created_at (created_at: the enqueuing process's clock just before its
-#    INSERT; performed_at: the worker's clock when a thread took the job), and performed_at -
-#    the instant perform_later returned (its INSERT committed by then); every clock is this
-#    machine's CLOCK_REALTIME.
-#
-# Environment: BENCH_JOBS (5000), BENCH_CONFIGS (1x1,1x5,1x10,2x5), BENCH_ITERATIONS (5000),
-# BENCH_ROUNDS (5), BENCH_SAMPLES (300), BENCH_SPACING_MS (20-50), BENCH_POLL_INTERVAL (-1),
-# BENCH_HISTORY (10000), BENCH_RETRIES (2), BENCH_DRAIN_TIMEOUT (120 s), BENCH_RAILS_ENV
-# (development), BENCH_GOOD_CRON (the good_cron executable to run, default exe/good_cron).
+# Poller benchmark: `good_cron start` running ActiveJob jobs from good_jobs, against ActiveJob's
+# own ceiling, in one run. Run it with bench/poller. What it measures and how, and its BENCH_*
+# variables: BENCHMARKS.md, "Poller: running jobs".
 
 require "json"
 require "etc"

@@ -59,18 +59,19 @@ fn wait_until<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> 
     within(d, "wait_until", TIMES.0, TIMES.1)
 }
 
-/// How an entry's runs are enqueued.
+/// How an entry's runs are enqueued: the variants are the `enqueue:` option's values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Enqueue {
-    /// The engine inserts the `good_jobs` row itself: one statement per instant.
+    /// The direct path: the engine inserts the `good_jobs` row itself, one statement per
+    /// instant.
     GoodJobs,
-    /// The engine claims the instant in the `good_cron_claims` ledger and the winning process
-    /// enqueues through ActiveJob in Ruby (Procs, enqueue callbacks, other backends).
+    /// The ledger path: the engine claims the instant in `good_cron_claims` and the winning
+    /// process enqueues through ActiveJob in Ruby (Procs, enqueue callbacks, other backends).
     ActiveJob,
 }
 
-/// The row of a direct (`good_jobs`) entry, with its ActiveJob hash built once by ActiveJob.
+/// The row of a direct-path entry, with its ActiveJob hash built once by ActiveJob.
 #[derive(Clone, Debug, Deserialize)]
 pub struct JobTemplate {
     pub job_class: String,

@@ -322,7 +322,7 @@ class PollerTest < Minitest::Test
   # an enqueue right after start and jobs due within milliseconds have tests of their own.)
   def test_a_scheduled_job_runs_at_its_time_without_polling
     started_poller(poll_interval: -1)
-    wait_for(10) { listening? }
+    assert wait_for(10) { listening? }, "the poller LISTENs: #{diagnostics}"
     job = EchoJob.set(wait_until: whole_ms(Time.now + 2)).perform_later("later")
     wait_finished(job, timeout: 20)
 
@@ -343,7 +343,7 @@ class PollerTest < Minitest::Test
   # they are due.
   def test_jobs_due_milliseconds_apart_all_run_without_polling
     started_poller(poll_interval: -1)
-    wait_for(10) { listening? }
+    assert wait_for(10) { listening? }, "the poller LISTENs: #{diagnostics}"
     base = whole_ms(Time.now + 2)
     jobs = Array.new(10) { |i| EchoJob.set(wait_until: base + Rational(i, 1000)).perform_later("at-#{i}") }
     wait_finished(jobs, timeout: 20)

@@ -202,14 +202,6 @@ class ScheduleApiTest < Minitest::Test
     assert_equal "2024-05-05T13:00:00Z", fmt(s.next_at(utc("2024-05-05T12:00:00Z")))[0]
   end
 
-  def test_schedules_are_safe_to_share_between_threads
-    s = parse("*/5 * * * * *")
-    from = utc("2024-01-01T00:00:00Z")
-    expected = s.upcoming(500, from)
-    threads = Array.new(4) { Thread.new { Array.new(20) { s.upcoming(500, from) } } }
-    threads.each { |th| th.value.each { |runs| assert_equal expected, runs } }
-  end
-
   # Fugit.parse (which GoodJob calls) tries cron, then duration, then natural language, then a
   # point in time: what it reads as a duration or a time is not a schedule, here either.
   def test_durations_and_points_in_time_are_not_schedules

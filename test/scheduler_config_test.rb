@@ -9,7 +9,7 @@ require "json"
 # problems at once), and a valid hash becomes exactly the plain data the engine is given:
 # `{ key:, cron:, enqueue:, enabled_by_default:, job: }`, where `job` (the row of the direct
 # path, with the job serialized by ActiveJob itself) is there only for `enqueue: :good_jobs`.
-# Procs are accepted in every dynamic option and put the entry on the :active_job path.
+# Procs are accepted in every dynamic option and put the entry on the ledger path.
 # No database is needed.
 class SchedulerConfigTest < Minitest::Test
   # A job with a queue and a priority of its own.
@@ -197,7 +197,7 @@ class SchedulerConfigTest < Minitest::Test
   DYNAMIC = %i[args kwargs set class cron enabled_by_default].freeze
 
   # A Proc in any option GoodJob allows one is accepted, is not called at boot, and puts the
-  # entry on the Ruby path: the engine gets no row template, only the key (and no schedule or
+  # entry on the ledger path: the engine gets no row template, only the key (and no schedule or
   # default when a Proc decides those).
   def test_a_proc_in_any_dynamic_option_is_accepted_and_takes_the_active_job_path
     DYNAMIC.each do |option|
@@ -211,7 +211,7 @@ class SchedulerConfigTest < Minitest::Test
           assert_equal %i[key cron enqueue enabled_by_default job], native.keys
           assert_equal "nightly", native[:key]
           assert_equal :active_job, native[:enqueue], "a #{option} Proc under #{enqueue.inspect}"
-          assert_nil native[:job], "no row template for a Ruby-path entry"
+          assert_nil native[:job], "no row template for a ledger-path entry"
           if option == :cron
             assert_nil native[:cron], "a Proc picks each next run"
           else

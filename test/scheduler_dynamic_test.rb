@@ -12,7 +12,7 @@ require "json"
 # enqueue callbacks), run-now and pause from one process as other processes see them,
 # concurrent toggles, ActiveSupport::Notifications events, and GoodCron.entries.
 #
-# Ruby-path jobs go to MemoryAdapter (below), which records every enqueue with its arguments,
+# Ledger-path jobs go to MemoryAdapter (below), which records every enqueue with its arguments,
 # so each test asserts on the jobs produced; the ledger (good_cron_claims) tells which instant
 # each job was for (its job_id).
 class SchedulerDynamicTest < Minitest::Test
@@ -381,7 +381,7 @@ class SchedulerDynamicTest < Minitest::Test
   end
 
   # A job class with around_enqueue: every cron enqueue goes through ActiveJob so the callback
-  # sees it; :auto puts it on the :active_job path even on GoodJob's adapter (where a plain job
+  # sees it; :auto puts it on the ledger path even on GoodJob's adapter (where a plain job
   # stays on the direct path), and GoodJob's adapter is given the cron key and instant.
   def test_around_enqueue_sees_every_cron_enqueue
     with_good_job_stand_in(@adapter) do |good_job_adapter|
@@ -411,7 +411,7 @@ class SchedulerDynamicTest < Minitest::Test
 
   # --- run now and pause, across processes -------------------------------------------------
 
-  # A scheduler process on the direct path and one on the Ruby path (test/support/
+  # A scheduler process on the direct path and one on the ledger path (test/support/
   # cron_process.rb, RecordingAdapter) run every second; this process disables, enqueues now
   # and enables. Each process sees the change at its next instant.
   def test_disable_enable_and_enqueue_now_from_this_process_are_seen_by_scheduler_processes
@@ -545,7 +545,7 @@ class SchedulerDynamicTest < Minitest::Test
 
   # Two schedulers per path in one process, each pair racing for the same instants: one wins
   # (claimed), the other emits skipped_duplicate; disabled entries emit skipped_disabled from
-  # both; a Ruby-path entry whose args Proc raises emits failed (logged) and that run is
+  # both; a ledger-path entry whose args Proc raises emits failed (logged) and that run is
   # retried and enqueued; the next runs happen too.
   def test_claimed_skipped_duplicate_skipped_disabled_and_failed_events
     fail_calls = 0
@@ -643,7 +643,7 @@ class SchedulerDynamicTest < Minitest::Test
     end
   end
 
-  # An app's subscriber that raises must not cost a run: the job of a Ruby-path run that was
+  # An app's subscriber that raises must not cost a run: the job of a ledger-path run that was
   # enqueued is recorded as enqueued (not failed), and the event thread goes on delivering
   # (here a direct entry's claimed event comes first at each instant).
   def test_a_raising_subscriber_breaks_no_run

@@ -6,9 +6,9 @@ require_relative "support/cron_processes"
 require_relative "support/recording_adapter"
 require "active_job"
 
-# The :active_job path with an ActiveJob adapter that is not GoodJob's (test/support/
-# recording_adapter.rb: each enqueue becomes a row of recorded_enqueues), run by several OS
-# processes (test/support/cron_process.rb --enqueue active_job --adapter recording). Each
+# The ledger path (enqueue: :active_job) with an ActiveJob adapter that is not GoodJob's
+# (test/support/recording_adapter.rb: each enqueue becomes a row of recorded_enqueues), run by
+# several OS processes (test/support/cron_process.rb --enqueue active_job --adapter recording). Each
 # instant is claimed in the good_cron_claims ledger; only the winner enqueues it, and records
 # the job id it got, so every recorded enqueue maps to exactly one (entry, instant).
 #
@@ -193,7 +193,7 @@ class SchedulerLedgerRaceTest < Minitest::Test
   # --- one process, stopped gracefully -----------------------------------------------------
 
   # `stop` while an enqueue is in flight (the adapter takes 1.5 s): the job is enqueued, so the
-  # ledger must say so, or another process takes the claim over and enqueues it again.
+  # Ledger must say so, or another process takes the claim over and enqueues it again.
   def test_a_graceful_stop_during_an_enqueue_leads_to_no_second_enqueue
     cron = { slow: { cron: "every second", class: StallJob, kwargs: { cron_key: "slow" } } }
     StallJob.queue_adapter = RecordingAdapter.new(database.url, stall: 1.5, announce: false).tap { |a| @adapters << a }

@@ -6,7 +6,7 @@ module GoodCron
   # One entry of GoodJob's cron hash, validated. A static entry whose job class has no enqueue
   # callbacks, on GoodJob's adapter, is serialized once by ActiveJob itself and inserted by the
   # engine (the direct path); any other entry is enqueued through ActiveJob on a Ruby thread by
-  # the process that wins its claim (the Ruby path), with its Procs called at enqueue time.
+  # the process that wins its claim (the ledger path), with its Procs called at enqueue time.
   class CronEntry
     OPTIONS = %i[cron class args kwargs set description enabled_by_default].freeze
     SET_OPTIONS = %i[queue priority wait wait_until].freeze
@@ -258,7 +258,7 @@ module GoodCron
       end
     end
 
-    # Callbacks of the app's own (ActiveJob::Base's logging callbacks need no Ruby-path enqueue).
+    # Callbacks of the app's own (ActiveJob::Base's logging callbacks need no ledger-path enqueue).
     def enqueue_callbacks?(job_class)
       (job_class.__callbacks[:enqueue].to_a - ActiveJob::Base.__callbacks[:enqueue].to_a).any?
     end

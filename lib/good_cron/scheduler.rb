@@ -213,7 +213,7 @@ module GoodCron
       instrument(name, &payload)
     end
 
-    # The Ruby path: this process won the run; enqueue it and tell the engine, which records
+    # The ledger path: this process won the run; enqueue it and tell the engine, which records
     # the job id before the next run is enqueued. An enqueue that raises is handed over again
     # by the engine (with backoff, logged there), not dropped.
     def enqueue_run(native, entry, run, caught_up)

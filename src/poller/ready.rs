@@ -38,7 +38,7 @@ impl ReadyQueue {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds jobs; false (and nothing added) once closed.
+    /// Adds jobs; once closed, adds nothing and gives them back.
     pub fn push(&self, jobs: Vec<Job>) -> Result<(), Vec<Job>> {
         let mut state = self.state();
         if state.closed {

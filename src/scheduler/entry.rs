@@ -86,7 +86,7 @@ impl Entry {
     }
 
     /// The `good_jobs` row for the run at `cron_at` (`None`: a manual run), enqueued at `now`;
-    /// `None` for an entry on the Ruby path.
+    /// `None` for an entry on the ledger path.
     pub fn claim(&self, cron_at: Option<i64>, now: DateTime<Utc>) -> Option<Claim> {
         let (job, parts, due) = self.template.as_ref()?;
         let id = Uuid::new_v4();

@@ -42,11 +42,11 @@ pub enum Event {
         run: Run,
         error: String,
     },
-    /// This process won a Ruby-path run: the host must enqueue it, then send `Enqueued`.
+    /// This process won a ledger-path run: the host must enqueue it, then send `Enqueued`.
     Enqueue {
         run: Run,
     },
-    /// Another process has a Ruby-path run, its entry is disabled, or its claim is stale.
+    /// Another process has a ledger-path run, its entry is disabled, or its claim is stale.
     Skipped {
         run: Run,
         outcome: Outcome,
@@ -61,7 +61,7 @@ pub enum Event {
     Quiesced,
 }
 
-/// What the host did with a Ruby-path run it was handed.
+/// What the host did with a ledger-path run it was handed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Report {
     /// Enqueued, with its job id (`None`: a Proc enqueued by itself, or a callback halted).
@@ -75,7 +75,7 @@ pub enum Report {
 /// What the host tells the scheduler.
 #[derive(Clone, Debug)]
 pub enum Command {
-    /// What became of a Ruby-path run. `recorded` is told once the ledger write was tried.
+    /// What became of a ledger-path run. `recorded` is told once the ledger write was tried.
     Reported {
         key: String,
         cron_at: i64,

@@ -1,4 +1,4 @@
-//! Ruby-path runs: handed to the host, handed over again when the enqueue raised, and the
+//! Ledger-path runs: handed to the host, handed over again when the enqueue raised, and the
 //! host's reports written to the ledger.
 
 use super::entry::naive;

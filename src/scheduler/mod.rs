@@ -2,7 +2,7 @@
 //! start or an outage. It runs on its own thread with a single-threaded tokio runtime, created
 //! on `start` (never before, so a forked child starts its own).
 //!
-//! Direct entries are inserted into `good_jobs` by the engine. Ruby-path entries are claimed in
+//! Direct entries are inserted into `good_jobs` by the engine. Ledger-path entries are claimed in
 //! the `good_cron_claims` ledger and handed to the host (`Event::Enqueue`), which enqueues them
 //! through ActiveJob and reports back (`Command::Reported`): an enqueue that raised is handed
 //! over again with backoff until `claim_timeout`, then left for a takeover. Entries whose
@@ -147,7 +147,7 @@ impl Scheduler {
         }
     }
 
-    /// The quiesce switch. Setting it stops claiming Ruby-path runs (the host is stopping)
+    /// The quiesce switch. Setting it stops claiming ledger-path runs (the host is stopping)
     /// while the scheduler keeps recording what the host enqueued, so runs enqueued during a
     /// graceful stop are not taken over and enqueued again. Every `Enqueue` sent before
     /// `Event::Quiesced` must be handled.
@@ -186,7 +186,7 @@ pub async fn enqueue_now(
     let key = entry.config.key.clone();
     let mut claim = entry
         .claim(None, Utc::now())
-        .ok_or_else(|| format!("{key} is not enqueued by the engine"))?;
+        .ok_or_else(|| format!("{key} is not on the direct path"))?;
     // A manual run ignores enable/disable, as GoodJob's "enqueue now" does.
     claim.enabled_by_default = None;
     let id = claim.id;
@@ -217,7 +217,7 @@ struct Worker {
     outage: bool,
     backoff: Duration,
     housekeeping_at: Option<i64>,
-    /// The host is stopping: no more Ruby-path claims.
+    /// The host is stopping: no more ledger-path claims.
     quiesce: Arc<Quiesce>,
     /// Whether GoodJob's `good_job_settings` exists (`None` until the database answered).
     settings: Option<bool>,
@@ -225,7 +225,7 @@ struct Worker {
     unrecorded: Vec<Enqueued>,
     /// Who waits for those writes.
     recorded: Vec<mpsc::Sender<()>>,
-    /// Ruby-path runs handed to the host and not reported yet.
+    /// Ledger-path runs handed to the host and not reported yet.
     handed: HashMap<(String, i64), Handed>,
 }
 
@@ -458,7 +458,7 @@ impl Worker {
         }
     }
 
-    /// Claims `(instant, entry)` pairs: direct entries in one statement, Ruby-path entries in
+    /// Claims `(instant, entry)` pairs: direct entries in one statement, ledger-path entries in
     /// another (none once quiesced: nothing would enqueue them); reports every outcome.
     /// Returns how many this process won.
     async fn claim(
@@ -531,7 +531,7 @@ impl Worker {
         Ok(won)
     }
 
-    /// Ruby-path runs whose process died between claim and enqueue (or whose enqueue kept
+    /// Ledger-path runs whose process died between claim and enqueue (or whose enqueue kept
     /// raising) are taken over, or skipped when older than the catch-up window.
     async fn take_over_stale(&mut self) {
         let quiesce = self.quiesce.clone();

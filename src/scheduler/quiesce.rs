@@ -4,7 +4,7 @@ use super::Event;
 use std::sync::{mpsc, Mutex};
 use tokio::sync::Notify;
 
-/// The host is stopping: once set, the scheduler claims no Ruby-path run (it would not be
+/// The host is stopping: once set, the scheduler claims no ledger-path run (it would not be
 /// enqueued), and `Event::Quiesced` follows the last `Enqueue`: at once, unless a claim whose
 /// runs go to the host is in flight (then when it is done), so a stop never waits on a
 /// database that is away for anything else.

@@ -172,7 +172,7 @@ WHERE NOT c.enabled OR i.id IS NOT NULL
     )
 });
 
-/// Claims runs of Ruby-path entries in the ledger: the winner enqueues them. One statement
+/// Claims the runs of ledger-path entries: the winner enqueues them. One statement
 /// with GoodJob's settings, one for a database without them.
 static CLAIM_LEDGER_SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
     [

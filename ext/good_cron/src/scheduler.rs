@@ -150,7 +150,7 @@ impl NativeScheduler {
         }
     }
 
-    /// Reports a Ruby-path run as enqueued (`job_id`, nil when nothing was) and waits (up to
+    /// Reports a ledger-path run as enqueued (`job_id`, nil when nothing was) and waits (up to
     /// `RECORD_WAIT`) until the ledger has it, so that a process killed right after is
     /// unlikely to leave an enqueued run looking unenqueued.
     fn enqueued(&self, key: String, cron_at: i64, job_id: Option<String>) {
@@ -166,12 +166,12 @@ impl NativeScheduler {
         });
     }
 
-    /// Reports a Ruby-path run as not enqueued on purpose (`reason` is recorded).
+    /// Reports a ledger-path run as not enqueued on purpose (`reason` is recorded).
     fn enqueue_skipped(&self, key: String, cron_at: i64, reason: String) {
         self.report(key, cron_at, Report::Skipped(reason));
     }
 
-    /// Reports that enqueuing a Ruby-path run raised: the scheduler hands it over again.
+    /// Reports that enqueuing a ledger-path run raised: the scheduler hands it over again.
     fn enqueue_raised(&self, key: String, cron_at: i64, error: String) {
         self.report(key, cron_at, Report::Raised(error));
     }
