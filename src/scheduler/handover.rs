@@ -11,7 +11,7 @@ use tokio::time::Instant;
 /// The first retry of an enqueue that raised; then doubling up to `MAX_BACKOFF`.
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 
-/// A Ruby-path run handed to the host.
+/// A ledger-path run handed to the host.
 pub(super) struct Handed {
     run: Run,
     /// Just before the statement that claimed it (or took it over): retries stop at this
