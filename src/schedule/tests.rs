@@ -294,7 +294,7 @@ fn a_schedule_over_the_length_limit_is_refused_by_its_length() {
 }
 
 /// The parsers' cost grows linearly: 1 KB, 10 KB and 100 KB inputs of one shape cost within a
-/// constant factor per byte, not ten times more per step (the quickest of three runs, after one
+/// constant factor per byte, not ten times more per step (the quickest of five runs, after one
 /// that warms the regexes).
 #[test]
 fn parse_time_is_linear_in_the_input() {
@@ -312,7 +312,7 @@ fn parse_time_is_linear_in_the_input() {
         let cost = |bytes: usize| {
             let text = input(bytes);
             let _ = Schedule::parse_any_length(&text, usize::MAX);
-            (0..3)
+            (0..5)
                 .map(|_| {
                     let started = std::time::Instant::now();
                     let _ = Schedule::parse_any_length(&text, usize::MAX);
@@ -324,7 +324,7 @@ fn parse_time_is_linear_in_the_input() {
         let costs = [cost(1_000), cost(10_000), cost(100_000)];
         for pair in costs.windows(2) {
             assert!(
-                pair[1] < pair[0] * 30 + std::time::Duration::from_millis(5),
+                pair[1] < pair[0] * 30 + std::time::Duration::from_millis(20),
                 "{:?}…: {costs:?} for 1 KB, 10 KB and 100 KB",
                 input(40)
             );
