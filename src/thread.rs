@@ -6,6 +6,7 @@
 //! engine's body runs again after a backoff; after `MAX_PANICS` in a row it gives up, and
 //! `failure` says why.
 
+use crate::backoff::Backoff;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,6 +20,8 @@ const FIRST_RESTART: Duration = if cfg!(test) {
 } else {
     Duration::from_secs(1)
 };
+/// Restarts double their wait; never longer than `MAX_PANICS` doublings, as they stop first.
+const LAST_RESTART: Duration = FIRST_RESTART.saturating_mul(1 << MAX_PANICS);
 /// How often a restart's backoff looks whether a stop was asked for.
 const STOP_CHECK: Duration = Duration::from_millis(50);
 
@@ -96,7 +99,7 @@ impl EngineThread {
             .name(name.into())
             .spawn(move || {
                 let mut panics = 0;
-                let mut backoff = FIRST_RESTART;
+                let mut backoff = Backoff::new(FIRST_RESTART, LAST_RESTART);
                 loop {
                     let started = Instant::now();
                     let Err(panic) = catch_unwind(AssertUnwindSafe(|| run(&mut engine, shutdown_rx.clone())))
@@ -105,7 +108,8 @@ impl EngineThread {
                     };
                     let message = panic_message(panic.as_ref());
                     if started.elapsed() >= HEALTHY_AFTER {
-                        (panics, backoff) = (0, FIRST_RESTART);
+                        panics = 0;
+                        backoff.reset();
                     }
                     panics += 1;
                     if panics >= MAX_PANICS || *shutdown_rx.borrow() {
@@ -116,13 +120,13 @@ impl EngineThread {
                         }
                         break;
                     }
+                    let wait = backoff.failed();
                     report(format!(
-                        "good_cron: the {thread_name} thread panicked: {message}; restarting it in {backoff:?}"
+                        "good_cron: the {thread_name} thread panicked: {message}; restarting it in {wait:?}"
                     ));
-                    if wait_unless_stopped(&shutdown_rx, backoff) {
+                    if wait_unless_stopped(&shutdown_rx, wait) {
                         break;
                     }
-                    backoff *= 2;
                 }
                 drop(engine);
                 let _ = finished_tx.send(());

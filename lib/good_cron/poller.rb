@@ -4,6 +4,7 @@ require "json"
 require "logger"
 require "socket"
 require "active_job"
+require_relative "engine_owner"
 
 module GoodCron
   # Runs the jobs in good_jobs on pools of Ruby threads. The Rust engine finds, locks and
@@ -15,6 +16,8 @@ module GoodCron
   #   poller.start
   #   poller.shutdown(25) # finish running jobs for up to 25 s, then release them
   class Poller
+    include EngineOwner
+
     # GoodJob's error_event values.
     ERROR_EVENTS = { unhandled: 1, handled: 2, retried: 3, retry_stopped: 4, discarded: 5 }.freeze
     # How long a thread waits for a job before looking again (and so how long Thread#kill
@@ -72,7 +75,7 @@ module GoodCron
         @exit_hook = true
         native = NativePoller.start(JSON.generate(native_config))
         @native = native
-        @pid = Process.pid
+        own_engine!
         @pools = native.pools
         @threads = @pools.each_with_index.flat_map do |(queues, count), pool|
           Array.new(count) do |i|
@@ -108,7 +111,7 @@ module GoodCron
     end
 
     def running?
-      !!(@native && @pid == Process.pid && @native.running?)
+      !!(@native && engine_owned? && @native.running?)
     end
 
     # Why the engine stopped on its own (it kept failing), or nil.
@@ -166,11 +169,8 @@ module GoodCron
       }
     end
 
-    # After fork the engine's thread is gone in the child; the child starts its own.
-    def forget_forked_parent
-      return unless @pid && @pid != Process.pid
-
-      @native = @threads = @logs = @pid = nil
+    def forget_engine
+      @native = @threads = @logs = nil
     end
 
     def work(native, pool)
@@ -215,8 +215,11 @@ module GoodCron
     end
 
     def deliver_logs(native)
-      while (line = native.next_log(LOG_WAIT)) != false
-        logger.public_send(*line) if line
+      while (event = native.next_log(LOG_WAIT)) != false
+        next unless event
+
+        _log, level, message = event
+        log_line(level, message)
       end
     end
 

@@ -4,6 +4,7 @@ require "json"
 require "logger"
 require "active_job"
 require_relative "cron_entry"
+require_relative "engine_owner"
 
 module GoodCron
   # Runs GoodJob's cron hash exactly once per instant across every process sharing the
@@ -16,6 +17,8 @@ module GoodCron
   #   scheduler.start
   #   scheduler.stop(5)
   class Scheduler
+    include EngineOwner
+
     # An entry with its state in the database.
     Entry = Struct.new(:key, :schedule, :next_at, :last_at, :enabled, keyword_init: true) do
       def enabled?
@@ -56,7 +59,7 @@ module GoodCron
         return true if @native&.running?
 
         @native = NativeScheduler.start(JSON.generate(native_config))
-        @pid = Process.pid
+        own_engine!
         native = @native
         @events = Thread.new { deliver_events(native) }
         @events.name = "good_cron events"
@@ -87,7 +90,7 @@ module GoodCron
     end
 
     def running?
-      !!(@native && @pid == Process.pid && @native.running?)
+      !!(@native && engine_owned? && @native.running?)
     end
 
     # Why the engine stopped on its own (it kept failing), or nil.
@@ -145,11 +148,8 @@ module GoodCron
       }
     end
 
-    # After fork the engine's thread is gone in the child; the child starts its own.
-    def forget_forked_parent
-      return unless @pid && @pid != Process.pid
-
-      @native = @events = @pid = nil
+    def forget_engine
+      @native = @events = nil
     end
 
     # Lets the event thread finish the enqueues it was handed (up to +deadline+), so the
@@ -178,7 +178,7 @@ module GoodCron
 
     def deliver(native, kind, *details)
       case kind
-      when :log then logger.public_send(details[0], details[1])
+      when :log then log_line(*details)
       when :next then schedule_next(native, *details)
       else deliver_run(native, kind, *details)
       end

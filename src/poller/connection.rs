@@ -3,11 +3,10 @@
 
 use super::listen::Wake;
 use super::{Command, Worker, MAX_BACKOFF, MIN_BACKOFF};
-use crate::scheduler::Level;
+use crate::log::Level;
 use crate::store::jobs::{Held, LockSession};
 use crate::store::StoreError;
 use chrono::NaiveDateTime;
-use std::time::Duration;
 use tokio::sync::{mpsc as async_mpsc, watch};
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -104,7 +103,7 @@ impl Worker {
                 "good_cron: poller reconnected to the database".into(),
             );
         }
-        self.backoff = Duration::ZERO;
+        self.backoff.reset();
         Ok(())
     }
 
@@ -153,8 +152,7 @@ impl Worker {
 
     pub(super) fn went_down(&mut self, error: &StoreError) {
         self.session = None;
-        self.backoff = (self.backoff * 2).clamp(MIN_BACKOFF, MAX_BACKOFF);
-        self.reconnect_at = Instant::now() + self.backoff;
+        self.reconnect_at = Instant::now() + self.backoff.failed();
         if !self.outage {
             self.outage = true;
             let what = match error.is_unreachable() {

@@ -1,6 +1,7 @@
 //! `LISTEN good_job`: a connection of its own that turns GoodJob's notifications into wake-ups.
 
 use super::{MAX_BACKOFF, MIN_BACKOFF};
+use crate::backoff::Backoff;
 use chrono::{DateTime, NaiveDateTime};
 use sqlx::postgres::PgListener;
 use std::time::Duration;
@@ -71,11 +72,11 @@ pub(super) async fn listen(
     first: Option<PgListener>,
     wakes: async_mpsc::UnboundedSender<Wake>,
 ) {
-    let mut backoff = MIN_BACKOFF;
+    let mut backoff = Backoff::new(MIN_BACKOFF, MAX_BACKOFF);
     let mut connected = first;
     loop {
         if let Some(mut listener) = connected.take() {
-            backoff = MIN_BACKOFF;
+            backoff.reset();
             loop {
                 let wake = match listener.try_recv().await {
                     Ok(Some(notice)) => parse_notice(notice.payload()),
@@ -91,8 +92,7 @@ pub(super) async fn listen(
         if wakes.is_closed() {
             return;
         }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
+        tokio::time::sleep(backoff.failed()).await;
         connected = listener(&database_url, timeout).await;
         // Notifications sent while it was away are lost: look for work.
         if connected.is_some() && wakes.send(Wake::Everyone).is_err() {

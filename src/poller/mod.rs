@@ -11,12 +11,14 @@ mod connection;
 mod listen;
 pub mod ready;
 
+use crate::backoff::Backoff;
+use crate::clock::{now, sleep_until};
 use crate::config::{duration, pools, PollerConfig, Pool, Queues};
-use crate::scheduler::Level;
+use crate::log::{Level, Log};
 use crate::store::jobs::{Dequeue, Finished, Job, LockSession, NotOwned, Released, Unrunnable};
 use crate::store::StoreError;
 use crate::thread::{EngineThread, StartError};
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use listen::Wake;
 use ready::ReadyQueue;
 use std::collections::{BTreeSet, HashMap};
@@ -91,10 +93,7 @@ impl PollerHandle {
 impl Poller {
     /// Starts the poller thread, which connects within the connect timeout (see
     /// `wait_started`).
-    pub fn start(
-        config: PollerConfig,
-        logs: mpsc::Sender<(Level, String)>,
-    ) -> Result<Poller, StartError> {
+    pub fn start(config: PollerConfig, logs: mpsc::Sender<Log>) -> Result<Poller, StartError> {
         let pools = pools(&config.queues, config.max_threads.max(1)).map_err(StartError::Config)?;
         let ready: Vec<Arc<ReadyQueue>> = pools.iter().map(|_| Arc::default()).collect();
         let process_id = Uuid::new_v4();
@@ -143,14 +142,17 @@ impl Poller {
             close_replies: Vec::new(),
             upcoming: BTreeSet::new(),
             closed: false,
-            backoff: Duration::ZERO,
+            backoff: Backoff::new(MIN_BACKOFF, MAX_BACKOFF),
             reconnect_at: Instant::now(),
             outage: false,
         };
         let report = {
             let logs = worker.logs.clone();
             move |line| {
-                let _ = logs.send((Level::Error, line));
+                let _ = logs.send(Log {
+                    level: Level::Error,
+                    message: line,
+                });
             }
         };
         // Dropped in this order: the connections, then the runtime.
@@ -284,7 +286,7 @@ struct Worker {
     /// The `executions_count` of every job held and not yet written, to tell after an outage
     /// whether another process began an attempt of it meanwhile.
     counts: HashMap<Uuid, i32>,
-    logs: mpsc::Sender<(Level, String)>,
+    logs: mpsc::Sender<Log>,
     session: Option<LockSession>,
     /// Every job handed to a ready queue and not yet reported or given back, with its pool.
     in_flight: HashMap<Uuid, usize>,
@@ -296,25 +298,14 @@ struct Worker {
     close_replies: Vec<(mpsc::Sender<usize>, usize)>,
     upcoming: BTreeSet<NaiveDateTime>,
     closed: bool,
-    backoff: Duration,
+    backoff: Backoff,
     reconnect_at: Instant,
     outage: bool,
 }
 
-fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
 impl Worker {
     fn log(&self, level: Level, message: String) {
-        let _ = self.logs.send((level, message));
+        let _ = self.logs.send(Log { level, message });
     }
 
     /// Connects, serves until asked to stop, and shuts down. Run again after a panic, it
@@ -390,10 +381,9 @@ impl Worker {
             }
             self.write_results(false).await;
             self.dequeue().await;
-            let next_due = self
-                .upcoming
-                .first()
-                .map(|at| Instant::now() + (*at - now()).to_std().unwrap_or(Duration::ZERO));
+            let next_due = self.upcoming.first().map(|at| {
+                Instant::now() + (*at - now().naive_utc()).to_std().unwrap_or(Duration::ZERO)
+            });
             let reconnect = self.session.is_none().then_some(self.reconnect_at);
             let flush = self.pending_since.map(|since| since + LINGER);
             let reclaim = self
@@ -441,7 +431,7 @@ impl Worker {
                 self.heartbeat().await;
                 next_heartbeat = instant + HEARTBEAT_EVERY;
             }
-            let due = now();
+            let due = now().naive_utc();
             while self.upcoming.first().is_some_and(|at| *at <= due) {
                 self.upcoming.pop_first();
                 self.wake(Wake::Everyone);
@@ -503,7 +493,7 @@ impl Worker {
         match wake {
             Wake::Everyone => self.pools.iter_mut().for_each(|p| p.may_have_work = true),
             Wake::Job { queue, at } => {
-                if let Some(at) = at.filter(|at| *at > now()) {
+                if let Some(at) = at.filter(|at| *at > now().naive_utc()) {
                     if self.upcoming.len() < self.config.max_cache {
                         self.upcoming.insert(at);
                     }
@@ -593,7 +583,10 @@ impl Worker {
             if self.closed || wanted == 0 {
                 continue;
             }
-            match session.dequeue(&pool.dequeue, wanted, now()).await {
+            match session
+                .dequeue(&pool.dequeue, wanted, now().naive_utc())
+                .await
+            {
                 Ok(dequeued) => {
                     let jobs = dequeued.jobs;
                     pool.may_have_work = jobs.len() + dequeued.unrunnable.len() == wanted;
@@ -626,7 +619,7 @@ impl Worker {
             Level::Error,
             format!("good_cron: job {} cannot be run: {}", bad.id, bad.problem),
         );
-        let at = now();
+        let at = now().naive_utc();
         self.finished.push(Finished {
             id: bad.id,
             attempt: Uuid::new_v4(),

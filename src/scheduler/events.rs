@@ -1,17 +1,10 @@
 //! What crosses between the scheduler and its host: the events it sends, in order, and the
 //! commands it takes. The binding turns these into what the Ruby side receives.
 
+use crate::log::Log;
 use crate::store::Outcome;
 use std::sync::mpsc;
 use uuid::Uuid;
-
-/// How bad a log line is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
-}
 
 /// A run of an entry: what was decided about it.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,10 +20,7 @@ pub struct Run {
 /// What the scheduler tells its host, in order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
-    Log {
-        level: Level,
-        message: String,
-    },
+    Log(Log),
     /// A direct run's outcome (`job_id` when this process inserted it).
     Claimed {
         run: Run,

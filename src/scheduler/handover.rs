@@ -2,7 +2,10 @@
 //! host's reports written to the ledger.
 
 use super::entry::naive;
-use super::{now, Command, Event, Level, Report, Run, Worker, MAX_BACKOFF};
+use super::{Command, Event, Report, Run, Worker, MAX_BACKOFF};
+use crate::backoff::Backoff;
+use crate::clock::now;
+use crate::log::Level;
 use crate::store::Enqueued;
 use std::cmp::Reverse;
 use std::time::Duration;
@@ -17,8 +20,8 @@ pub(super) struct Handed {
     /// Just before the statement that claimed it (or took it over): retries stop at this
     /// plus `claim_timeout`, when other processes may take it over.
     pub(super) claimed: Instant,
-    /// Enqueues that raised so far.
-    raised: u32,
+    /// The wait before handing it over again, longer each time its enqueue raised.
+    backoff: Backoff,
     /// When to hand it over again after it raised.
     pub(super) retry_at: Option<Instant>,
 }
@@ -45,7 +48,7 @@ impl Worker {
             Handed {
                 run: run.clone(),
                 claimed,
-                raised: 0,
+                backoff: Backoff::new(FIRST_RETRY, MAX_BACKOFF),
                 retry_at: None,
             },
         );
@@ -64,10 +67,7 @@ impl Worker {
             );
             return;
         };
-        let backoff = FIRST_RETRY
-            .saturating_mul(2u32.saturating_pow(handed.raised))
-            .min(MAX_BACKOFF);
-        handed.raised = handed.raised.saturating_add(1);
+        let backoff = handed.backoff.failed();
         let retry_at = Instant::now().checked_add(backoff);
         let deadline = handed.claimed.checked_add(timeout);
         match (retry_at, deadline) {

@@ -13,7 +13,10 @@ mod events;
 mod handover;
 mod quiesce;
 
+use crate::backoff::Backoff;
+use crate::clock::{now, sleep_until, sleep_until_second};
 use crate::config::{duration, Enqueue, SchedulerConfig};
+use crate::log::{Level, Log};
 use crate::store::{Claim, Enqueued, LedgerClaim, Outcome, Stale, Store, StoreError};
 use crate::thread::{EngineThread, StartError};
 use chrono::{DateTime, Utc};
@@ -27,7 +30,7 @@ use tokio::sync::{mpsc as async_mpsc, watch};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-pub use events::{Command, Event, Level, Report, Run};
+pub use events::{Command, Event, Report, Run};
 pub use quiesce::Quiesce;
 
 /// Without `cron_graceful_restart_period`, the end of an outage still claims what it missed
@@ -35,6 +38,8 @@ pub use quiesce::Quiesce;
 const DEFAULT_OUTAGE_WINDOW: i64 = 60;
 /// Rows per claim statement when catching up many instants.
 const CLAIM_CHUNK: usize = 5_000;
+/// Waits between tries to reach the database: the first, and the longest.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// How often clocks are compared and the ledger pruned.
 const HOUSEKEEPING_EVERY: i64 = 600;
@@ -107,7 +112,7 @@ impl Scheduler {
             heap: BinaryHeap::new(),
             down_since: None,
             outage: false,
-            backoff: Duration::ZERO,
+            backoff: Backoff::new(FIRST_BACKOFF, MAX_BACKOFF),
             housekeeping_at: None,
             quiesce: quiesce.clone(),
             settings: None,
@@ -118,10 +123,10 @@ impl Scheduler {
         let report = {
             let events = worker.events.clone();
             move |message| {
-                let _ = events.send(Event::Log {
+                let _ = events.send(Event::Log(Log {
                     level: Level::Error,
                     message,
-                });
+                }));
             }
         };
         // Dropped in this order: the pool, then the runtime.
@@ -185,7 +190,7 @@ pub async fn enqueue_now(
     let entry = Entry::new(config)?;
     let key = entry.config.key.clone();
     let mut claim = entry
-        .claim(None, Utc::now())
+        .claim(None, now())
         .ok_or_else(|| format!("{key} is not on the direct path"))?;
     // A manual run ignores enable/disable, as GoodJob's "enqueue now" does.
     claim.enabled_by_default = None;
@@ -215,7 +220,7 @@ struct Worker {
     down_since: Option<i64>,
     /// The database is unreachable (logged once, when it happens).
     outage: bool,
-    backoff: Duration,
+    backoff: Backoff,
     housekeeping_at: Option<i64>,
     /// The host is stopping: no more ledger-path claims.
     quiesce: Arc<Quiesce>,
@@ -229,34 +234,6 @@ struct Worker {
     handed: HashMap<(String, i64), Handed>,
 }
 
-fn now() -> DateTime<Utc> {
-    Utc::now()
-}
-
-/// Sleeps until `at`, or forever without one.
-async fn sleep_until_instant(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Sleeps until the wall clock reaches `at` (whole seconds), or forever without one.
-async fn sleep_until(at: Option<i64>) {
-    let Some(at) = at else {
-        return std::future::pending().await;
-    };
-    loop {
-        let wait = (DateTime::from_timestamp(at, 0).unwrap_or_default() - now())
-            .to_std()
-            .unwrap_or(Duration::ZERO);
-        if wait.is_zero() {
-            return;
-        }
-        tokio::time::sleep(wait).await;
-    }
-}
-
 impl Worker {
     fn is_quiesced(&self) -> bool {
         self.quiesce.is_set()
@@ -267,7 +244,7 @@ impl Worker {
     }
 
     fn log(&self, level: Level, message: String) {
-        self.emit(Event::Log { level, message });
+        self.emit(Event::Log(Log { level, message }));
     }
 
     /// Serves until asked to stop; whatever is in flight then (a sleep, a claim) is dropped,
@@ -358,8 +335,8 @@ impl Worker {
             let retry = self.handed.values().filter_map(|h| h.retry_at).min();
             let check_stale = !self.ledger_keys.is_empty() && !quiesced;
             tokio::select! {
-                _ = sleep_until(next) => self.tick().await,
-                _ = sleep_until_instant(retry), if !quiesced => self.retry_raised(),
+                _ = sleep_until_second(next) => self.tick().await,
+                _ = sleep_until(retry), if !quiesced => self.retry_raised(),
                 _ = stale_check.tick(), if check_stale => self.take_over_stale().await,
                 _ = quiesce.wake.notified(), if !quiesced => {}
                 Some(command) = commands.recv() => {
@@ -601,7 +578,7 @@ impl Worker {
     async fn recover(&mut self) {
         let quiesce = self.quiesce.clone();
         tokio::select! {
-            _ = tokio::time::sleep(self.backoff) => {}
+            _ = tokio::time::sleep(self.backoff.current()) => {}
             _ = quiesce.wake.notified() => return,
         }
         let Some(since) = self.down_since else { return };
@@ -625,8 +602,7 @@ impl Worker {
                 Ok(won) => claimed += won,
                 Err(e) => {
                     self.went_down(since, &e.to_string());
-                    self.backoff =
-                        (self.backoff * 2).clamp(Duration::from_millis(250), MAX_BACKOFF);
+                    self.backoff.failed();
                     return;
                 }
             }
@@ -649,7 +625,7 @@ impl Worker {
         self.log(Level::Info, message);
         self.down_since = None;
         self.outage = false;
-        self.backoff = Duration::ZERO;
+        self.backoff.reset();
         self.schedule_from(stamp.timestamp());
     }
 

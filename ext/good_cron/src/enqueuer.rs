@@ -5,7 +5,9 @@
 
 use crate::convert::unix_time;
 use crate::errors::error;
+use crate::fork::ForkGuard;
 use crate::gvl::without_gvl;
+use good_cron_engine::clock::now;
 use good_cron_engine::store::jobs::{enqueue_statement, NewJob};
 use good_cron_engine::store::Store;
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
@@ -19,29 +21,12 @@ const CONNECTIONS: u32 = 5;
 #[magnus::wrap(class = "GoodCron::NativeEnqueuer", free_immediately, size)]
 struct NativeEnqueuer {
     database_url: String,
-    client: Mutex<Option<Client>>,
+    client: Mutex<Option<ForkGuard<Client>>>,
 }
 
 struct Client {
-    pid: u32,
     runtime: Runtime,
     store: Store,
-}
-
-impl Drop for NativeEnqueuer {
-    fn drop(&mut self) {
-        if let Ok(mut client) = self.client.lock() {
-            forget_if_inherited(&mut client);
-        }
-    }
-}
-
-/// A client built by the parent of a fork has threads and sockets the child does not own:
-/// never dropped there.
-fn forget_if_inherited(client: &mut Option<Client>) {
-    if client.as_ref().is_some_and(|c| c.pid != std::process::id()) {
-        std::mem::forget(client.take());
-    }
 }
 
 /// `[id, queue_name, priority, job_class, serialized_params (JSON), scheduled_at (Unix
@@ -68,7 +53,9 @@ impl NativeEnqueuer {
     /// This process's runtime handle and pool, built on first use.
     fn client(&self) -> Result<(Handle, Store), String> {
         let mut client = self.client.lock().map_err(|e| e.to_string())?;
-        forget_if_inherited(&mut client);
+        if client.as_ref().is_some_and(ForkGuard::is_inherited) {
+            *client = None;
+        }
         let client = match &mut *client {
             Some(client) => client,
             empty => {
@@ -83,11 +70,7 @@ impl NativeEnqueuer {
                     Store::with_connections(&self.database_url, CONNECTIONS)
                         .map_err(|e| format!("database_url: {e}"))?
                 };
-                empty.insert(Client {
-                    pid: std::process::id(),
-                    runtime,
-                    store,
-                })
+                empty.insert(ForkGuard::new(Client { runtime, store }))
             }
         };
         Ok((client.runtime.handle().clone(), client.store.clone()))
@@ -109,7 +92,7 @@ impl NativeEnqueuer {
     /// transaction); `params` are strings in PostgreSQL's text format.
     fn statement(ruby: &Ruby, rows: Vec<Row>) -> Result<(&'static str, Vec<String>), Error> {
         let jobs = new_jobs(ruby, rows)?;
-        Ok(enqueue_statement(&jobs, chrono::Utc::now().naive_utc()))
+        Ok(enqueue_statement(&jobs, now().naive_utc()))
     }
 }
 

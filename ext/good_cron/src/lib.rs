@@ -4,7 +4,9 @@
 mod convert;
 mod enqueuer;
 mod errors;
+mod fork;
 mod gvl;
+mod log;
 mod poller;
 mod schedule;
 mod scheduler;

@@ -4,39 +4,30 @@
 
 use crate::convert::{bad_config, seconds, unix_time};
 use crate::errors::{error, start_error};
+use crate::fork::ForkGuard;
 use crate::gvl::{wait_without_gvl, without_gvl, AfterInterrupt};
+use crate::log::log_event;
+use good_cron_engine::clock::now;
 use good_cron_engine::config::PollerConfig;
+use good_cron_engine::log::Log;
 use good_cron_engine::poller::ready::{ReadyQueue, Waited};
 use good_cron_engine::poller::{Poller, PollerHandle};
-use good_cron_engine::scheduler::Level;
 use good_cron_engine::store::jobs::{Finished, Job, Retry};
 use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Value};
 use std::cell::{Cell, RefCell};
-use std::mem::ManuallyDrop;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
 
 #[magnus::wrap(class = "GoodCron::NativePoller", free_immediately, size)]
 struct NativePoller {
-    /// The process that started the poller: a forked child never drops the parent's.
-    pid: u32,
-    engine: ManuallyDrop<Engine>,
+    engine: ForkGuard<Engine>,
 }
 
 struct Engine {
     poller: Mutex<Poller>,
     handle: PollerHandle,
     ready: Vec<Arc<ReadyQueue>>,
-    logs: Mutex<mpsc::Receiver<(Level, String)>>,
-}
-
-impl Drop for NativePoller {
-    fn drop(&mut self) {
-        if std::process::id() == self.pid {
-            // SAFETY: dropped once, here, and never used again.
-            unsafe { ManuallyDrop::drop(&mut self.engine) }
-        }
-    }
+    logs: Mutex<mpsc::Receiver<Log>>,
 }
 
 /// A job an execution thread took: run it, then hand it back to `NativePoller#finish`.
@@ -99,8 +90,7 @@ impl NativePoller {
             logs: Mutex::new(logs),
         };
         Ok(NativePoller {
-            pid: std::process::id(),
-            engine: ManuallyDrop::new(engine),
+            engine: ForkGuard::new(engine),
         })
     }
 
@@ -138,7 +128,7 @@ impl NativePoller {
             if let Some(job) = ready.try_take() {
                 return Ok(NativeJob {
                     job,
-                    started_at: chrono::Utc::now().naive_utc(),
+                    started_at: now().naive_utc(),
                     started: Instant::now(),
                     retry: RefCell::new(None),
                     finished: Cell::new(false),
@@ -174,7 +164,7 @@ impl NativePoller {
             id: job.job.id,
             attempt: uuid::Uuid::new_v4(),
             started_at: job.started_at,
-            finished_at: chrono::Utc::now().naive_utc(),
+            finished_at: now().naive_utc(),
             duration_seconds: job.started.elapsed().as_secs_f64(),
             error: error_message,
             error_event,
@@ -224,7 +214,7 @@ impl NativePoller {
         self.poller(Poller::failure).flatten()
     }
 
-    /// The next log line, `[level, message]`, waiting up to `timeout` seconds; `nil` when
+    /// The next log line, `[:log, level, message]`, waiting up to `timeout` seconds; `nil` when
     /// none came, `false` once the poller has stopped and every line was taken.
     fn next_log(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
         let received = without_gvl(|| match rb_self.engine.logs.lock() {
@@ -232,14 +222,7 @@ impl NativePoller {
             Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
         });
         match received {
-            Ok((level, message)) => {
-                let level = match level {
-                    Level::Info => "info",
-                    Level::Warn => "warn",
-                    Level::Error => "error",
-                };
-                Ok((ruby.to_symbol(level), message).into_value_with(ruby))
-            }
+            Ok(log) => Ok(log_event(ruby, log)),
             Err(mpsc::RecvTimeoutError::Timeout) => Ok(ruby.qnil().as_value()),
             Err(mpsc::RecvTimeoutError::Disconnected) => Ok(ruby.qfalse().as_value()),
         }

@@ -4,22 +4,20 @@
 
 use crate::convert::{bad_config, seconds};
 use crate::errors::{error, start_error};
+use crate::fork::ForkGuard;
 use crate::gvl::without_gvl;
+use crate::log::log_event;
 use good_cron_engine::config::{EntryConfig, SchedulerConfig};
-use good_cron_engine::scheduler::{self, Command, Event, Level, Quiesce, Report, Run, Scheduler};
+use good_cron_engine::scheduler::{self, Command, Event, Quiesce, Report, Run, Scheduler};
 use good_cron_engine::store::{Outcome, Store};
 use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Symbol, Value};
 use std::future::Future;
-use std::mem::ManuallyDrop;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 #[magnus::wrap(class = "GoodCron::NativeScheduler", free_immediately, size)]
 struct NativeScheduler {
-    /// The process that started the engine. A forked child inherits this object but not the
-    /// engine's thread, whose locks and wakers may be left mid-use: the child never drops it.
-    pid: u32,
-    engine: ManuallyDrop<Engine>,
+    engine: ForkGuard<Engine>,
 }
 
 struct Engine {
@@ -32,15 +30,6 @@ struct Engine {
 /// How long `enqueued` waits for the scheduler to record a run in the ledger: long enough for
 /// a busy database, short enough that a database that is away does not stall the enqueues.
 const RECORD_WAIT: Duration = Duration::from_secs(2);
-
-impl Drop for NativeScheduler {
-    fn drop(&mut self) {
-        if std::process::id() == self.pid {
-            // SAFETY: dropped once, here, and never used again.
-            unsafe { ManuallyDrop::drop(&mut self.engine) }
-        }
-    }
-}
 
 /// Runs `work` on a short-lived connection to the database, without the GVL: for the calls
 /// that need the database whether or not a scheduler runs in this process.
@@ -114,8 +103,7 @@ impl NativeScheduler {
             events: Mutex::new(events),
         };
         Ok(NativeScheduler {
-            pid: std::process::id(),
-            engine: ManuallyDrop::new(engine),
+            engine: ForkGuard::new(engine),
         })
     }
 
@@ -210,14 +198,7 @@ impl NativeScheduler {
             Received::Disconnected => return Ok(ruby.qfalse().as_value()),
         };
         match event {
-            Event::Log { level, message } => {
-                let level = match level {
-                    Level::Info => "info",
-                    Level::Warn => "warn",
-                    Level::Error => "error",
-                };
-                Ok((ruby.to_symbol("log"), level, message).into_value_with(ruby))
-            }
+            Event::Log(log) => Ok(log_event(ruby, log)),
             Event::Claimed {
                 run,
                 outcome: o,

@@ -2,6 +2,7 @@
 //! or handed to the Ruby adapter for the app's own connection.
 
 use super::TIMESTAMP_JSON;
+use crate::clock::now;
 use crate::store::{Store, StoreError};
 use chrono::NaiveDateTime;
 use std::sync::LazyLock;
@@ -65,7 +66,7 @@ impl Store {
             .bind(column!(scheduled_at))
             .bind(column!(cron_key))
             .bind(column!(cron_at))
-            .bind(chrono::Utc::now().naive_utc())
+            .bind(now().naive_utc())
             .fetch_one(&self.pool)
             .await?;
         Ok(inserted.try_into().unwrap_or(0))

@@ -1,0 +1,34 @@
+# frozen_string_literal: true
+
+module GoodCron
+  # What the Scheduler and the Poller share about the native engine each starts: it belongs
+  # to the process that started it, and it sends its log lines as [:log, level, message].
+  module EngineOwner
+    private
+
+    # This process started the engine.
+    def own_engine!
+      @engine_pid = Process.pid
+    end
+
+    # Whether this process started the engine (not a forked child that inherited it).
+    def engine_owned?
+      @engine_pid == Process.pid
+    end
+
+    # After fork the engine's threads are gone in the child: it forgets the parent's engine
+    # (never stopping or joining it; the class's +forget_engine+ clears what it holds) and
+    # starts its own.
+    def forget_forked_parent
+      return if @engine_pid.nil? || engine_owned?
+
+      @engine_pid = nil
+      forget_engine
+    end
+
+    # A log line of the engine; +level+ is the Logger method (:info, :warn, :error).
+    def log_line(level, message)
+      logger.public_send(level, message)
+    end
+  end
+end
