@@ -50,6 +50,14 @@ impl std::fmt::Display for StartError {
     }
 }
 
+/// The single-threaded tokio runtime an engine's thread drives; `engine` names it in the error.
+pub fn runtime(engine: &str) -> Result<tokio::runtime::Runtime, StartError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StartError::System(format!("cannot start the {engine} runtime: {e}")))
+}
+
 pub struct EngineThread {
     shutdown: watch::Sender<bool>,
     finished: mpsc::Receiver<()>,

@@ -168,6 +168,24 @@ class SchedulerDynamicTest < Minitest::Test
     end
   end
 
+  # A finished TickJob row in good_jobs for +key+'s run at +at+: a direct entry's last run.
+  def seed_good_job(conn, key, at)
+    conn.exec_params(<<~SQL, [key, at.strftime("%F %T")])
+      INSERT INTO good_jobs (id, active_job_id, cron_key, cron_at, queue_name, job_class, serialized_params,
+                             scheduled_at, created_at, updated_at, finished_at)
+      VALUES (gen_random_uuid(), gen_random_uuid(), $1, $2, 'default', 'SchedulerDynamicTest::TickJob',
+              '{}'::jsonb, now(), now(), now(), now())
+    SQL
+  end
+
+  # An enqueued claim in good_cron_claims for +key+'s run at +at+: a ledger entry's last run.
+  def seed_claim(conn, key, at)
+    conn.exec_params(<<~SQL, [key, at.strftime("%F %T")])
+      INSERT INTO good_cron_claims (cron_key, cron_at, claimed_by, claimed_at, enqueued_at)
+      VALUES ($1, $2, gen_random_uuid(), now(), now())
+    SQL
+  end
+
   # Collects the good_cron events published during the block: [[name, payload], …].
   def collecting_events
     events = []
@@ -322,18 +340,8 @@ class SchedulerDynamicTest < Minitest::Test
     seeded_job = Time.utc(2020, 1, 1, 0, 0, 0)
     seeded_ledger = Time.utc(2021, 6, 1, 12, 0, 0)
     database.with_connection do |conn|
-      %w[by_time backwards].each do |key|
-        conn.exec_params(<<~SQL, [key, seeded_job.strftime("%F %T")])
-          INSERT INTO good_jobs (id, active_job_id, cron_key, cron_at, queue_name, job_class, serialized_params,
-                                 scheduled_at, created_at, updated_at, finished_at)
-          VALUES (gen_random_uuid(), gen_random_uuid(), $1, $2, 'default', 'SchedulerDynamicTest::TickJob',
-                  '{}'::jsonb, now(), now(), now(), now())
-        SQL
-      end
-      conn.exec_params(<<~SQL, [seeded_ledger.strftime("%F %T")])
-        INSERT INTO good_cron_claims (cron_key, cron_at, claimed_by, claimed_at, enqueued_at)
-        VALUES ('by_string', $1, gen_random_uuid(), now(), now())
-      SQL
+      %w[by_time backwards].each { |key| seed_good_job(conn, key, seeded_job) }
+      seed_claim(conn, "by_string", seeded_ledger)
     end
     received = Hash.new { |h, k| h[k] = [] }
     lock = Mutex.new
@@ -673,16 +681,8 @@ class SchedulerDynamicTest < Minitest::Test
     last_static = Time.utc(2024, 3, 4, 5, 6, 0)
     last_dynamic = Time.utc(2024, 3, 4, 7, 0, 0)
     database.with_connection do |conn|
-      conn.exec_params(<<~SQL, [last_static.strftime("%F %T")])
-        INSERT INTO good_jobs (id, active_job_id, cron_key, cron_at, queue_name, job_class, serialized_params,
-                               scheduled_at, created_at, updated_at)
-        VALUES (gen_random_uuid(), gen_random_uuid(), 'static', $1, 'default', 'SchedulerDynamicTest::TickJob',
-                '{}'::jsonb, now(), now(), now())
-      SQL
-      conn.exec_params(<<~SQL, [last_dynamic.strftime("%F %T")])
-        INSERT INTO good_cron_claims (cron_key, cron_at, claimed_by, claimed_at, enqueued_at)
-        VALUES ('dynamic', $1, gen_random_uuid(), now(), now())
-      SQL
+      seed_good_job(conn, "static", last_static)
+      seed_claim(conn, "dynamic", last_dynamic)
     end
     asked = []
     scheduler = scheduler({

@@ -17,7 +17,7 @@ use crate::config::{duration, pools, PollerConfig, Pool, Queues};
 use crate::log::{Level, Log};
 use crate::store::jobs::{Dequeue, Finished, Job, LockSession, NotOwned, Released, Unrunnable};
 use crate::store::StoreError;
-use crate::thread::{EngineThread, StartError};
+use crate::thread::{self, EngineThread, StartError};
 use chrono::NaiveDateTime;
 use listen::Wake;
 use ready::ReadyQueue;
@@ -99,10 +99,7 @@ impl Poller {
         let process_id = Uuid::new_v4();
         let (commands, commands_rx) = async_mpsc::unbounded_channel();
         let (started_tx, started) = mpsc::channel();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| StartError::System(format!("cannot start the poller runtime: {e}")))?;
+        let runtime = thread::runtime("poller")?;
         let worker = Worker {
             pools: pools
                 .iter()

@@ -13,17 +13,18 @@ fn schedule(text: &str) -> Schedule {
 
 /// The next `n` instants after `from`, as UTC text.
 fn upcoming(text: &str, from: &str, n: usize) -> Vec<String> {
-    let s = schedule(text);
-    std::iter::successors(s.next_after(at(from)), |t| s.next_after(*t))
-        .take(n)
-        .map(|t| jiff::Timestamp::from_second(t).unwrap().to_string())
-        .collect()
+    walk(text, from, n, Schedule::next_after)
 }
 
 /// The `n` instants before `to`, latest first.
 fn preceding(text: &str, to: &str, n: usize) -> Vec<String> {
+    walk(text, to, n, Schedule::previous_before)
+}
+
+/// `n` instants, each the `step` of the one before, starting from `from`, as UTC text.
+fn walk(text: &str, from: &str, n: usize, step: fn(&Schedule, i64) -> Option<i64>) -> Vec<String> {
     let s = schedule(text);
-    std::iter::successors(s.previous_before(at(to)), |t| s.previous_before(*t))
+    std::iter::successors(step(&s, at(from)), |t| step(&s, *t))
         .take(n)
         .map(|t| jiff::Timestamp::from_second(t).unwrap().to_string())
         .collect()

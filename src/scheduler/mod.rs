@@ -18,7 +18,7 @@ use crate::clock::{now, sleep_until, sleep_until_second};
 use crate::config::{duration, Enqueue, SchedulerConfig};
 use crate::log::{Level, Log};
 use crate::store::{Claim, Enqueued, LedgerClaim, Outcome, Stale, Store, StoreError};
-use crate::thread::{EngineThread, StartError};
+use crate::thread::{self, EngineThread, StartError};
 use chrono::{DateTime, Utc};
 use entry::{naive, Entry};
 use handover::Handed;
@@ -78,10 +78,7 @@ impl Scheduler {
         let quiesce = Arc::new(Quiesce::new(events.clone()));
         let (commands, commands_rx) = async_mpsc::unbounded_channel();
         let (ready_tx, ready) = mpsc::channel();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| StartError::System(format!("cannot start the scheduler runtime: {e}")))?;
+        let runtime = thread::runtime("scheduler")?;
         let store = {
             let _context = runtime.enter();
             Store::new(&config.database_url).map_err(|e| {

@@ -1,5 +1,19 @@
 //! All the SQL of the engine, against GoodJob's tables and good_cron's claim ledger.
 
+/// One statement parameter from every row: `column!(rows, field)` clones the field,
+/// `column!(rows, |row| value)` maps each row.
+macro_rules! column {
+    ($rows:expr, $field:ident) => {
+        $rows
+            .iter()
+            .map(|row| row.$field.clone())
+            .collect::<Vec<_>>()
+    };
+    ($rows:expr, $value:expr) => {
+        $rows.iter().map($value).collect::<Vec<_>>()
+    };
+}
+
 mod error;
 pub mod jobs;
 mod tls;
@@ -285,22 +299,17 @@ impl Store {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
-        macro_rules! column {
-            ($field:ident) => {
-                claims.iter().map(|c| c.$field.clone()).collect::<Vec<_>>()
-            };
-        }
         let rows = sqlx::query(&CLAIM_SQL)
-            .bind(column!(id))
-            .bind(column!(cron_key))
-            .bind(column!(cron_at))
-            .bind(column!(queue_name))
-            .bind(column!(priority))
-            .bind(column!(job_class))
-            .bind(column!(serialized_params))
-            .bind(column!(scheduled_at))
-            .bind(column!(created_at))
-            .bind(column!(enabled_by_default))
+            .bind(column!(claims, id))
+            .bind(column!(claims, cron_key))
+            .bind(column!(claims, cron_at))
+            .bind(column!(claims, queue_name))
+            .bind(column!(claims, priority))
+            .bind(column!(claims, job_class))
+            .bind(column!(claims, serialized_params))
+            .bind(column!(claims, scheduled_at))
+            .bind(column!(claims, created_at))
+            .bind(column!(claims, enabled_by_default))
             .fetch_all(&self.pool)
             .await?;
         Ok(outcomes(claims.len(), &rows)?)
@@ -327,19 +336,9 @@ impl Store {
             return Ok(Vec::new());
         }
         let rows = sqlx::query(&CLAIM_LEDGER_SQL[usize::from(settings)])
-            .bind(
-                claims
-                    .iter()
-                    .map(|c| c.cron_key.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(claims.iter().map(|c| c.cron_at).collect::<Vec<_>>())
-            .bind(
-                claims
-                    .iter()
-                    .map(|c| c.enabled_by_default)
-                    .collect::<Vec<_>>(),
-            )
+            .bind(column!(claims, cron_key))
+            .bind(column!(claims, cron_at))
+            .bind(column!(claims, enabled_by_default))
             .bind(process)
             .fetch_all(&self.pool)
             .await?;

@@ -11,16 +11,20 @@ use magnus::{
 )]
 pub static GOOD_CRON: Lazy<RModule> = Lazy::new(|ruby| ruby.define_module("GoodCron").unwrap());
 
-/// `GoodCron::Error < StandardError`: the base of the gem's own errors.
+/// Defines `GoodCron::<name> < superclass`.
 #[allow(
     clippy::unwrap_used,
     reason = "defining the gem's classes at load cannot fail"
 )]
-pub static ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
+fn define_error(ruby: &Ruby, name: &str, superclass: ExceptionClass) -> ExceptionClass {
     ruby.get_inner(&GOOD_CRON)
-        .define_error("Error", ruby.exception_standard_error())
+        .define_error(name, superclass)
         .unwrap()
-});
+}
+
+/// `GoodCron::Error < StandardError`: the base of the gem's own errors.
+pub static ERROR: Lazy<ExceptionClass> =
+    Lazy::new(|ruby| define_error(ruby, "Error", ruby.exception_standard_error()));
 
 /// A `GoodCron::Error` with `message`.
 pub fn error(ruby: &Ruby, message: String) -> Error {
@@ -28,38 +32,17 @@ pub fn error(ruby: &Ruby, message: String) -> Error {
 }
 
 /// `GoodCron::InvalidSchedule < ArgumentError`: a schedule that does not parse.
-#[allow(
-    clippy::unwrap_used,
-    reason = "defining the gem's classes at load cannot fail"
-)]
-pub static INVALID_SCHEDULE: Lazy<ExceptionClass> = Lazy::new(|ruby| {
-    ruby.get_inner(&GOOD_CRON)
-        .define_error("InvalidSchedule", ruby.exception_arg_error())
-        .unwrap()
-});
+pub static INVALID_SCHEDULE: Lazy<ExceptionClass> =
+    Lazy::new(|ruby| define_error(ruby, "InvalidSchedule", ruby.exception_arg_error()));
 
 /// `GoodCron::SchemaError < GoodCron::Error`: GoodJob's tables or unique index are missing.
-#[allow(
-    clippy::unwrap_used,
-    reason = "defining the gem's classes at load cannot fail"
-)]
-pub static SCHEMA_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
-    ruby.get_inner(&GOOD_CRON)
-        .define_error("SchemaError", ruby.get_inner(&ERROR))
-        .unwrap()
-});
+pub static SCHEMA_ERROR: Lazy<ExceptionClass> =
+    Lazy::new(|ruby| define_error(ruby, "SchemaError", ruby.get_inner(&ERROR)));
 
 /// `GoodCron::DatabaseError < GoodCron::Error`: the database refused the credentials, or does
 /// not exist (an unreachable database is not an error: the engines retry).
-#[allow(
-    clippy::unwrap_used,
-    reason = "defining the gem's classes at load cannot fail"
-)]
-pub static DATABASE_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
-    ruby.get_inner(&GOOD_CRON)
-        .define_error("DatabaseError", ruby.get_inner(&ERROR))
-        .unwrap()
-});
+pub static DATABASE_ERROR: Lazy<ExceptionClass> =
+    Lazy::new(|ruby| define_error(ruby, "DatabaseError", ruby.get_inner(&ERROR)));
 
 /// `GoodCron::ConfigurationError` (declared in lib/good_cron/errors.rb) for one problem.
 fn configuration_error(ruby: &Ruby, message: String) -> Error {

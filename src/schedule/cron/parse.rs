@@ -430,14 +430,17 @@ fn weekdays(text: &str, picks: &mut Picks) -> Result<Option<Vec<Weekday>>, Strin
     let mut all = Vec::new();
     for part in parts(Field::WeekDay, text)? {
         let as_day = |v: i32| if v == 7 { 0 } else { v as u8 };
-        if let Some((day, nth)) = part.split_once('#') {
-            let day = Field::WeekDay.value(day).ok_or_else(|| {
+        let weekday = |day: &str| {
+            Field::WeekDay.value(day).map(as_day).ok_or_else(|| {
                 field_error(
                     Field::WeekDay,
                     text,
                     format!("{} is not a weekday", shown(day)),
                 )
-            })?;
+            })
+        };
+        if let Some((day, nth)) = part.split_once('#') {
+            let day = weekday(day)?;
             let n = match nth.to_ascii_lowercase().as_str() {
                 "l" | "last" => -1,
                 other => other
@@ -455,15 +458,9 @@ fn weekdays(text: &str, picks: &mut Picks) -> Result<Option<Vec<Weekday>>, Strin
                         )
                     })?,
             };
-            all.push(Weekday::Nth(as_day(day), n));
+            all.push(Weekday::Nth(day, n));
         } else if let Some((day, rule)) = part.split_once('%') {
-            let day = Field::WeekDay.value(day).ok_or_else(|| {
-                field_error(
-                    Field::WeekDay,
-                    text,
-                    format!("{} is not a weekday", shown(day)),
-                )
-            })?;
+            let day = weekday(day)?;
             let (modulo, offset) = rule.split_once('+').unwrap_or((rule, "0"));
             let number = |s: &str| {
                 s.parse::<u32>()
@@ -472,7 +469,7 @@ fn weekdays(text: &str, picks: &mut Picks) -> Result<Option<Vec<Weekday>>, Strin
             };
             match (number(modulo), number(offset)) {
                 (Some(modulo), Some(offset)) if modulo > 0 => all.push(Weekday::Modulo {
-                    day: as_day(day),
+                    day,
                     modulo,
                     offset,
                 }),

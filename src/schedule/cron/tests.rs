@@ -5,17 +5,17 @@ fn cron(text: &str) -> Cron {
     parse_fields(&fields, None).unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
-fn local(y: i64, mo: u32, d: u32, h: i64, mi: i64, s: i64) -> i64 {
-    Date {
-        year: y,
-        month: mo,
-        day: d,
-    }
-    .days()
-        * DAY
-        + h * 3600
-        + mi * 60
-        + s
+/// Local seconds of `YYYY-MM-DD hh:mm:ss`.
+fn local(text: &str) -> i64 {
+    let numbers: Vec<i64> = text
+        .split(['-', ' ', ':'])
+        .map(|n| n.parse().unwrap_or_else(|_| panic!("{text}")))
+        .collect();
+    let [year, month, day, h, m, s] = numbers[..] else {
+        panic!("{text}")
+    };
+    let (month, day) = (month.try_into().unwrap(), day.try_into().unwrap());
+    Date { year, month, day }.days() * DAY + h * 3600 + m * 60 + s
 }
 
 #[test]
@@ -64,38 +64,32 @@ fn rejects_what_cannot_be_read() {
     assert!(never.contains("never"), "{never}");
 }
 
+type Find = fn(&Cron, i64) -> Option<i64>;
+const NEXT: Find = Cron::next_local;
+const PREV: Find = Cron::prev_local;
+
+/// A schedule, a search from a local time, and what it finds. The first schedule is the 1st,
+/// the 15th and every Friday; 2024-02-02 is a Friday.
+#[rustfmt::skip]
+const NEXT_AND_PREVIOUS: &[(&str, Find, &str, &str)] = &[
+    ("30 4 1,15 * 5", NEXT, "2024-02-02 04:30:00", "2024-02-02 04:30:00"),
+    ("30 4 1,15 * 5", NEXT, "2024-02-02 04:30:01", "2024-02-09 04:30:00"),
+    ("30 4 1,15 * 5", NEXT, "2024-02-10 00:00:00", "2024-02-15 04:30:00"),
+    ("30 4 1,15 * 5", PREV, "2024-02-02 04:29:59", "2024-02-01 04:30:00"),
+    ("0 0 29 2 *", NEXT, "2097-01-01 00:00:00", "2104-02-29 00:00:00"),
+    ("0 0 29 2 *", PREV, "2104-02-28 00:00:00", "2096-02-29 00:00:00"),
+    ("0 18 * * fri#-1", NEXT, "2024-05-01 00:00:00", "2024-05-31 18:00:00"),
+    ("* * * * * *", NEXT, "2024-12-31 23:59:59", "2024-12-31 23:59:59"),
+    ("* * * * * *", PREV, "2025-01-01 00:00:00", "2025-01-01 00:00:00"),
+];
+
 #[test]
 fn finds_next_and_previous_local_times() {
-    let c = cron("30 4 1,15 * 5"); // the 1st, the 15th, and every Friday
-    let from = local(2024, 2, 2, 4, 30, 0); // a Friday, exactly at the time
-    assert_eq!(c.next_local(from), Some(from));
-    assert_eq!(c.next_local(from + 1), Some(local(2024, 2, 9, 4, 30, 0)));
-    assert_eq!(
-        c.next_local(local(2024, 2, 10, 0, 0, 0)),
-        Some(local(2024, 2, 15, 4, 30, 0))
-    );
-    assert_eq!(c.prev_local(from - 1), Some(local(2024, 2, 1, 4, 30, 0)));
-    let leap = cron("0 0 29 2 *");
-    assert_eq!(
-        leap.next_local(local(2097, 1, 1, 0, 0, 0)),
-        Some(local(2104, 2, 29, 0, 0, 0))
-    );
-    assert_eq!(
-        leap.prev_local(local(2104, 2, 28, 0, 0, 0)),
-        Some(local(2096, 2, 29, 0, 0, 0))
-    );
-    let last_friday = cron("0 18 * * fri#-1");
-    assert_eq!(
-        last_friday.next_local(local(2024, 5, 1, 0, 0, 0)),
-        Some(local(2024, 5, 31, 18, 0, 0))
-    );
-    let every_second = cron("* * * * * *");
-    assert_eq!(
-        every_second.next_local(local(2024, 12, 31, 23, 59, 59)),
-        Some(local(2024, 12, 31, 23, 59, 59))
-    );
-    assert_eq!(
-        every_second.prev_local(local(2025, 1, 1, 0, 0, 0)),
-        Some(local(2025, 1, 1, 0, 0, 0))
-    );
+    for &(text, find, from, found) in NEXT_AND_PREVIOUS {
+        assert_eq!(
+            find(&cron(text), local(from)),
+            Some(local(found)),
+            "{text} from {from}"
+        );
+    }
 }

@@ -451,28 +451,8 @@ fn slot(node: &Node) -> Result<Slot, String> {
                 .collect();
             Slot::new(Key::Weekday, Data::Many(days))
         }
-        Kind::ToWeekday => {
-            let days: Vec<Scalar> = node
-                .gather(Kind::Weekday)
-                .iter()
-                .map(|w| weekday_index(w.text))
-                .collect();
-            let [from, to] = days.as_slice() else {
-                return Err(unexpected(node));
-            };
-            Slot::new(Key::Weekday, Data::str(format!("{from}-{to}")))
-        }
-        Kind::ToOmonthday => {
-            let days: Vec<Data> = node
-                .gather(Kind::Omonthday)
-                .iter()
-                .map(|d| omonthday(d.text))
-                .collect();
-            let [from, to] = days.as_slice() else {
-                return Err(unexpected(node));
-            };
-            Slot::new(Key::Monthday, Data::str(format!("{from}-{to}")))
-        }
+        Kind::ToWeekday => day_range(node, Kind::Weekday, Key::Weekday, weekday_index)?,
+        Kind::ToOmonthday => day_range(node, Kind::Omonthday, Key::Monthday, omonthday)?,
         Kind::EveryNamed => Slot::new(Key::Weekday, Data::str("1-5")).weak(Grade::All),
         Kind::EverySingleInterval => Slot::new(Key::Weekday, Data::int(0)).weak(Grade::All),
         Kind::EveryInterval => {
@@ -579,6 +559,20 @@ fn slot(node: &Node) -> Result<Slot, String> {
         }
         _ => return Err(unexpected(node)),
     })
+}
+
+/// The slot of "from A to B" over days: the two `kind` nodes under `node`, as `A-B`.
+fn day_range<T: fmt::Display>(
+    node: &Node,
+    kind: Kind,
+    key: Key,
+    value: fn(&str) -> T,
+) -> Result<Slot, String> {
+    let days: Vec<T> = node.gather(kind).iter().map(|d| value(d.text)).collect();
+    let [from, to] = days.as_slice() else {
+        return Err(unexpected(node));
+    };
+    Ok(Slot::new(key, Data::str(format!("{from}-{to}"))))
 }
 
 fn unexpected(node: &Node) -> String {

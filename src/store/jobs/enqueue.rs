@@ -52,20 +52,15 @@ impl Store {
     /// `NOTIFY` per queue and time, with `count` when several). A second row for a cron
     /// instant is skipped, as GoodJob skips it. Returns how many rows were inserted.
     pub async fn enqueue(&self, jobs: &[NewJob]) -> Result<u64, StoreError> {
-        macro_rules! column {
-            ($field:ident) => {
-                jobs.iter().map(|j| j.$field.clone()).collect::<Vec<_>>()
-            };
-        }
         let inserted: i64 = sqlx::query_scalar(&ENQUEUE_SQL)
-            .bind(column!(id))
-            .bind(column!(queue_name))
-            .bind(column!(priority))
-            .bind(column!(job_class))
-            .bind(column!(serialized_params))
-            .bind(column!(scheduled_at))
-            .bind(column!(cron_key))
-            .bind(column!(cron_at))
+            .bind(column!(jobs, id))
+            .bind(column!(jobs, queue_name))
+            .bind(column!(jobs, priority))
+            .bind(column!(jobs, job_class))
+            .bind(column!(jobs, serialized_params))
+            .bind(column!(jobs, scheduled_at))
+            .bind(column!(jobs, cron_key))
+            .bind(column!(jobs, cron_at))
             .bind(now().naive_utc())
             .fetch_one(&self.pool)
             .await?;

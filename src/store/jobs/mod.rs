@@ -490,26 +490,21 @@ impl LockSession {
     /// the commit, so no other worker can lock a job whose result it cannot see yet). Returns
     /// those not written because another process has the job now.
     pub async fn finish(&mut self, finished: &[Finished]) -> Result<Vec<NotOwned>, StoreError> {
-        macro_rules! column {
-            ($value:expr) => {
-                finished.iter().map($value).collect::<Vec<_>>()
-            };
-        }
         let retry = |f: &Finished| f.retry.clone();
         let rows = sqlx::query(&FINISH_SQL)
-            .bind(column!(|f| f.id))
-            .bind(column!(|f| f.started_at))
-            .bind(column!(|f| f.finished_at))
-            .bind(column!(|f| f.duration_seconds))
-            .bind(column!(|f| f.error.clone()))
-            .bind(column!(|f| f.error_event))
-            .bind(column!(|f| f.backtrace.clone()))
-            .bind(column!(|f| retry(f).map(|r| r.serialized_params)))
-            .bind(column!(|f| retry(f).map(|r| r.scheduled_at)))
-            .bind(column!(|f| retry(f).map(|r| r.queue_name)))
-            .bind(column!(|f| retry(f).and_then(|r| r.priority)))
+            .bind(column!(finished, id))
+            .bind(column!(finished, started_at))
+            .bind(column!(finished, finished_at))
+            .bind(column!(finished, duration_seconds))
+            .bind(column!(finished, error))
+            .bind(column!(finished, error_event))
+            .bind(column!(finished, backtrace))
+            .bind(column!(finished, |f| retry(f).map(|r| r.serialized_params)))
+            .bind(column!(finished, |f| retry(f).map(|r| r.scheduled_at)))
+            .bind(column!(finished, |f| retry(f).map(|r| r.queue_name)))
+            .bind(column!(finished, |f| retry(f).and_then(|r| r.priority)))
             .bind(self.process_id)
-            .bind(column!(|f| f.attempt))
+            .bind(column!(finished, attempt))
             .fetch_all(&mut self.conn)
             .await?;
         let mut not_owned = Vec::new();
@@ -522,7 +517,7 @@ impl LockSession {
                 });
             }
         }
-        self.unlock(&column!(|f| f.id)).await?;
+        self.unlock(&column!(finished, id)).await?;
         Ok(not_owned)
     }
 
