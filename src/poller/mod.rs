@@ -40,7 +40,7 @@ const HOLD_LIMIT: Duration = Duration::from_millis(500);
 const LINGER: Duration = Duration::from_millis(1);
 const MAX_BATCH: usize = 500;
 /// GoodJob's process heartbeat (`Process::STALE_INTERVAL`).
-const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 const MIN_BACKOFF: Duration = Duration::from_millis(500);
 /// How long a connection may take before the database counts as unreachable.
@@ -131,6 +131,12 @@ impl Poller {
                 .transpose()
                 .map_err(StartError::Config)?
                 .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            heartbeat_interval: config
+                .heartbeat_interval
+                .map(|s| duration("heartbeat_interval", s))
+                .transpose()
+                .map_err(StartError::Config)?
+                .unwrap_or(DEFAULT_HEARTBEAT_INTERVAL),
             config,
             started: Some(started_tx),
             counts: HashMap::new(),
@@ -281,6 +287,7 @@ struct Worker {
     process_id: Uuid,
     poll_interval: Option<Duration>,
     connect_timeout: Duration,
+    heartbeat_interval: Duration,
     /// The `executions_count` of every job held and not yet written, to tell after an outage
     /// whether another process began an attempt of it meanwhile.
     counts: HashMap<Uuid, i32>,
@@ -377,7 +384,7 @@ impl Worker {
         mut wakes: async_mpsc::UnboundedReceiver<Wake>,
     ) {
         let mut next_poll = self.poll_interval.map(|every| Instant::now() + every);
-        let mut next_heartbeat = Instant::now() + HEARTBEAT_EVERY;
+        let mut next_heartbeat = Instant::now() + self.heartbeat_interval;
         while !*shutdown.borrow() {
             if self.session.is_none()
                 && Instant::now() >= self.reconnect_at
@@ -439,7 +446,7 @@ impl Worker {
             }
             if instant >= next_heartbeat {
                 self.heartbeat().await;
-                next_heartbeat = instant + HEARTBEAT_EVERY;
+                next_heartbeat = instant + self.heartbeat_interval;
             }
             let due = now();
             while self.upcoming.first().is_some_and(|at| *at <= due) {
