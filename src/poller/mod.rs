@@ -125,18 +125,16 @@ impl Poller {
                 .map(|s| duration("poll_interval", s))
                 .transpose()
                 .map_err(StartError::Config)?,
-            connect_timeout: config
-                .connect_timeout
-                .map(|s| duration("connect_timeout", s))
-                .transpose()
-                .map_err(StartError::Config)?
-                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-            heartbeat_interval: config
-                .heartbeat_interval
-                .map(|s| duration("heartbeat_interval", s))
-                .transpose()
-                .map_err(StartError::Config)?
-                .unwrap_or(DEFAULT_HEARTBEAT_INTERVAL),
+            connect_timeout: duration_or(
+                "connect_timeout",
+                config.connect_timeout,
+                DEFAULT_CONNECT_TIMEOUT,
+            )?,
+            heartbeat_interval: duration_or(
+                "heartbeat_interval",
+                config.heartbeat_interval,
+                DEFAULT_HEARTBEAT_INTERVAL,
+            )?,
             config,
             started: Some(started_tx),
             counts: HashMap::new(),
@@ -306,6 +304,17 @@ struct Worker {
     backoff: Duration,
     reconnect_at: Instant,
     outage: bool,
+}
+
+/// The setting `name`, in seconds, as a `Duration`; `default` when not given.
+fn duration_or(
+    name: &str,
+    seconds: Option<f64>,
+    default: Duration,
+) -> Result<Duration, StartError> {
+    seconds.map_or(Ok(default), |s| {
+        duration(name, s).map_err(StartError::Config)
+    })
 }
 
 fn now() -> NaiveDateTime {
