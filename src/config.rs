@@ -51,6 +51,13 @@ fn poll_interval<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Erro
     within(d, "poll_interval", -MAX_PERIOD, MAX_PERIOD)
 }
 
+/// The shortest heartbeat interval: a zero one would keep the poller's loop spinning.
+pub const MIN_HEARTBEAT_INTERVAL: f64 = 0.001;
+
+fn heartbeat_interval<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    within(d, "heartbeat_interval", MIN_HEARTBEAT_INTERVAL, MAX_PERIOD)
+}
+
 fn wait_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     within(d, "wait_seconds", 0.0, MAX_WAIT)
 }
@@ -233,6 +240,9 @@ pub struct PollerConfig {
     /// Seconds a connection may take before the database counts as unreachable.
     #[serde(default)]
     pub connect_timeout: Option<f64>,
+    /// Seconds between refreshes of the `good_job_processes` row; `None`: GoodJob's 30.
+    #[serde(default, deserialize_with = "heartbeat_interval")]
+    pub heartbeat_interval: Option<f64>,
 }
 
 fn all_queues() -> String {

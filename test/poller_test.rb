@@ -475,17 +475,17 @@ class PollerTest < Minitest::Test
     assert lock_free?("good_job_processes-#{id}")
   end
 
-  # The heartbeat (GoodJob's 30 s) refreshes the row, and writes it again if another process
-  # removed it (a GoodJob cleanup that judged it dead, say); the state says what the dashboard
-  # shows of a process.
+  # The heartbeat (GoodJob's 30 s, 1 s here) refreshes the row, and writes it again if another
+  # process removed it (a GoodJob cleanup that judged it dead, say); the state says what the
+  # dashboard shows of a process.
   def test_the_heartbeat_refreshes_the_process_row_and_restores_it
-    poller = started_poller(max_threads: 2, queues: "a,b", poll_interval: 1)
+    poller = started_poller(max_threads: 2, queues: "a,b", poll_interval: 1, heartbeat_interval: 1)
     id = poller.process_id
     state = JSON.parse(process_state(id))
     assert_equal [Process.pid, "a,b", 2], [state["pid"], state.dig("schedulers", 0, "queues"), state.dig("schedulers", 0, "max_threads")]
     database.with_connection { |conn| conn.exec_params("DELETE FROM good_job_processes WHERE id = $1", [id]) }
 
-    assert wait_for(45) { process_rows.any? { |row| row["id"] == id } }, "the heartbeat writes the row again\n#{diagnostics}"
+    assert wait_for(15) { process_rows.any? { |row| row["id"] == id } }, "the heartbeat writes the row again\n#{diagnostics}"
     assert_equal [{ "id" => id, "lock_type" => "0" }], process_rows
   end
 

@@ -483,7 +483,7 @@ class SchedulerDynamicTest < Minitest::Test
       now_events = events.call.select { |name, _| name == "enqueued_now.good_cron" }.map { |_, p| [p[:key], p[:job_id]] }
       assert_equal manual.flat_map { |key, ids| ids.map { |id| [key, id] } }.sort, now_events.sort
     end
-    assert_equal 0, CronProcesses.duplicate_key_lines(ENV.fetch("GOOD_CRON_PG_LOG"), log_offset)
+    assert_equal 0, CronProcesses.duplicate_key_lines(ENV.fetch("GOOD_CRON_PG_LOG"), log_offset, database: database.name)
     assert_equal [], settings.fetch("cron_keys_disabled")
     assert_equal %w[direct_1 ruby_1], settings.fetch("cron_keys_enabled").sort
   ensure

@@ -100,6 +100,6 @@ class SchedulerRaceTest < Minitest::Test
   end
 
   def duplicate_key_lines
-    CronProcesses.duplicate_key_lines(ENV.fetch("GOOD_CRON_PG_LOG"), @log_offset)
+    CronProcesses.duplicate_key_lines(ENV.fetch("GOOD_CRON_PG_LOG"), @log_offset, database: database.name)
   end
 end

@@ -106,6 +106,7 @@ class SettingsValidationTest < Minitest::Test
                    "a Time" => Time.at(0) },
       database_url: { "invalid UTF-8" => BAD_UTF8, "5" => 5 },
       connect_timeout: BAD_TYPES.merge(BAD_NUMBERS, BAD_STRINGS, "0" => 0),
+      heartbeat_interval: BAD_TYPES.merge(BAD_NUMBERS, BAD_STRINGS, "0" => 0),
     }
     poller_values.each do |option, values|
       values.each do |label, value|

@@ -29,6 +29,8 @@ module GoodCron
     SETTINGS = "the poller's settings"
     # Seconds a connection may take before the database counts as unreachable.
     CONNECT_TIMEOUT = 5
+    # Seconds between refreshes of the process row: GoodJob's (Process::STALE_INTERVAL).
+    HEARTBEAT_INTERVAL = 30
 
     # The job this thread is running (the adapter turns its retry into a reschedule).
     def self.current_job
@@ -42,9 +44,12 @@ module GoodCron
     # +queues+ and +max_threads+ as GoodJob reads them ("mailers:2;default,low"; threads per
     # pool without a count, 1 to 1000); +poll_interval+ in seconds, up to a week (≤ 0: only
     # LISTEN/NOTIFY and known scheduled times wake it); +max_cache+: how many upcoming
-    # scheduled times it keeps (up to a million). Numbers may be given as text ("5").
+    # scheduled times it keeps (up to a million); +heartbeat_interval+: seconds between
+    # refreshes of the good_job_processes row (0.001 up to a week). Numbers may be given as
+    # text ("5").
     def initialize(database_url: nil, queues: "*", max_threads: 5, poll_interval: 10, max_cache: 10_000,
-                   listen: true, logger: GoodCron.logger, cron_enabled: false, connect_timeout: CONNECT_TIMEOUT)
+                   listen: true, logger: GoodCron.logger, cron_enabled: false, connect_timeout: CONNECT_TIMEOUT,
+                   heartbeat_interval: HEARTBEAT_INTERVAL)
       @database_url = database_url || GoodCron.database_url or
         raise ArgumentError, "good_cron needs a database: pass database_url: or set DATABASE_URL"
       @database_url = Settings.database_url(:database_url, @database_url, subject: SETTINGS)
@@ -55,6 +60,8 @@ module GoodCron
       @max_cache = Settings.integer(:max_cache, max_cache, 0..Settings::MAX_CACHE, subject: SETTINGS)
       @connect_timeout = Settings.seconds(:connect_timeout, connect_timeout, 0..Settings::MAX_CONNECT_TIMEOUT,
                                           positive: true, subject: SETTINGS)
+      @heartbeat_interval = Settings.seconds(:heartbeat_interval, heartbeat_interval,
+                                             Settings::MIN_HEARTBEAT_INTERVAL..Settings::MAX_PERIOD, subject: SETTINGS)
       @listen = listen ? true : false
       @cron_enabled = cron_enabled
       @logger = logger
@@ -152,6 +159,7 @@ module GoodCron
         max_cache: max_cache,
         listen: @listen,
         connect_timeout: @connect_timeout.to_f,
+        heartbeat_interval: @heartbeat_interval,
         process_state: JSON.generate(process_state),
       }
     end

@@ -15,6 +15,8 @@ module GoodCron
     # The longest a connection may take before the database counts as unreachable.
     MAX_CONNECT_TIMEOUT = 3600
     MAX_CACHE = 1_000_000
+    # The shortest heartbeat interval: a zero one would keep the poller's loop spinning.
+    MIN_HEARTBEAT_INTERVAL = 0.001
     # good_jobs.priority is a PostgreSQL integer.
     PRIORITIES = (-2**31)..(2**31 - 1)
     # Instants PostgreSQL, Ruby and the engine all hold: years 1 to 9999, as Unix seconds.

@@ -42,7 +42,7 @@ const HOLD_LIMIT: Duration = Duration::from_millis(500);
 const LINGER: Duration = Duration::from_millis(1);
 const MAX_BATCH: usize = 500;
 /// GoodJob's process heartbeat (`Process::STALE_INTERVAL`).
-const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 const MIN_BACKOFF: Duration = Duration::from_millis(500);
 /// How long a connection may take before the database counts as unreachable.
@@ -121,12 +121,16 @@ impl Poller {
                 .map(|s| duration("poll_interval", s))
                 .transpose()
                 .map_err(StartError::Config)?,
-            connect_timeout: config
-                .connect_timeout
-                .map(|s| duration("connect_timeout", s))
-                .transpose()
-                .map_err(StartError::Config)?
-                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            connect_timeout: duration_or(
+                "connect_timeout",
+                config.connect_timeout,
+                DEFAULT_CONNECT_TIMEOUT,
+            )?,
+            heartbeat_interval: duration_or(
+                "heartbeat_interval",
+                config.heartbeat_interval,
+                DEFAULT_HEARTBEAT_INTERVAL,
+            )?,
             config,
             started: Some(started_tx),
             counts: HashMap::new(),
@@ -280,6 +284,7 @@ struct Worker {
     process_id: Uuid,
     poll_interval: Option<Duration>,
     connect_timeout: Duration,
+    heartbeat_interval: Duration,
     /// The `executions_count` of every job held and not yet written, to tell after an outage
     /// whether another process began an attempt of it meanwhile.
     counts: HashMap<Uuid, i32>,
@@ -298,6 +303,17 @@ struct Worker {
     backoff: Backoff,
     reconnect_at: Instant,
     outage: bool,
+}
+
+/// The setting `name`, in seconds, as a `Duration`; `default` when not given.
+fn duration_or(
+    name: &str,
+    seconds: Option<f64>,
+    default: Duration,
+) -> Result<Duration, StartError> {
+    seconds.map_or(Ok(default), |s| {
+        duration(name, s).map_err(StartError::Config)
+    })
 }
 
 impl Worker {
@@ -365,7 +381,7 @@ impl Worker {
         mut wakes: async_mpsc::UnboundedReceiver<Wake>,
     ) {
         let mut next_poll = self.poll_interval.map(|every| Instant::now() + every);
-        let mut next_heartbeat = Instant::now() + HEARTBEAT_EVERY;
+        let mut next_heartbeat = Instant::now() + self.heartbeat_interval;
         while !*shutdown.borrow() {
             if self.session.is_none()
                 && Instant::now() >= self.reconnect_at
@@ -426,7 +442,7 @@ impl Worker {
             }
             if instant >= next_heartbeat {
                 self.heartbeat().await;
-                next_heartbeat = instant + HEARTBEAT_EVERY;
+                next_heartbeat = instant + self.heartbeat_interval;
             }
             let due = now().naive_utc();
             while self.upcoming.first().is_some_and(|at| *at <= due) {

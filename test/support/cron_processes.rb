@@ -60,15 +60,16 @@ module CronProcesses
   end
 
   # Lines of a PostgreSQL log written after +offset+ that report a unique violation.
-  def self.duplicate_key_lines(log_path, offset)
-    log_lines(log_path, offset, "duplicate key")
+  def self.duplicate_key_lines(log_path, offset, database: nil)
+    log_lines(log_path, offset, "duplicate key", database: database)
   end
 
-  # Lines of a PostgreSQL log written after +offset+ that contain +text+ (e.g. "ERROR:").
-  def self.log_lines(log_path, offset, text)
+  # Lines of a PostgreSQL log written after +offset+ that contain +text+ (e.g. "ERROR:"); only
+  # those of +database+ when given (other test files share bin/test's server and its log).
+  def self.log_lines(log_path, offset, text, database: nil)
     File.open(log_path) do |log|
       log.seek(offset)
-      log.each_line.count { |line| line.include?(text) }
+      log.each_line.count { |line| line.include?(text) && (database.nil? || line.include?("@#{database} ")) }
     end
   end
 
