@@ -9,7 +9,7 @@ GC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 GC_PACKAGES=(
   ruby ruby-dev libclang-dev make rake ruby-minitest postgresql
   ruby-railties ruby-activerecord ruby-activejob ruby-pg ruby-fugit faketime puma
-  ruby-sidekiq redis-server
+  ruby-sidekiq redis-server openssl
 )
 
 # One cargo target dir for every build and test (rake compile, clippy, the
