@@ -39,13 +39,6 @@ module GoodCron
       "help" => "this help, or a command's (good_cron help COMMAND)",
     }.freeze
 
-    class << self
-      # Whether this process is `good_cron start`, which runs the engines itself once the app has
-      # booted (the Railtie leaves them to it).
-      attr_accessor :starting
-      alias starting? starting
-    end
-
     def initialize(out: $stdout, err: $stderr, env: ENV)
       @out = out
       @err = err

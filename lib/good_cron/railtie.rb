@@ -80,7 +80,8 @@ module GoodCron
         cron = start_here? && settings.enable_cron?
         jobs = jobs_here?(@execution_mode) && !good_job_adapter?
         unless cron || jobs
-          logger.debug { "good_cron: neither the cron scheduler nor the poller runs in this process" } unless launcher_process?
+          # Not where GOOD_CRON_START=0 said so: `good_cron start` and `list` boot with it and run their own.
+          logger.debug { "good_cron: neither the cron scheduler nor the poller runs in this process" } unless forced_start == false
           return
         end
 
@@ -187,11 +188,6 @@ module GoodCron
         elsif running
           logger.info "good_cron: cron scheduler stopped (pid #{::Process.pid})"
         end
-      end
-
-      # `good_cron start`, whose launcher starts the engines after the boot.
-      def launcher_process?
-        defined?(GoodCron::CLI) && GoodCron::CLI.starting?
       end
 
       # Whether the app's jobs go to GoodJob's own adapter, which runs them itself in the async

@@ -31,7 +31,6 @@ module GoodCron
       return help("start") if options[:help]
       raise UsageError.new("start takes no arguments, got #{args.map(&:inspect).join(" ")}", "start") if args.any?
 
-      CLI.starting = true
       boot_rails(File.expand_path(options[:app] || "."), options[:environment])
       require_good_cron
       launch(options)
