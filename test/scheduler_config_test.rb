@@ -2,6 +2,7 @@
 
 require_relative "test_helper"
 require "active_job"
+require "good_cron/adapter" # lib/good_cron.rb loads it only when ActiveJob came first
 require "json"
 
 # GoodJob's cron hash as good_cron reads it: every kind of bad input is reported by a
