@@ -10,10 +10,7 @@ require "good_cron/capsule"
 # signals and returns at once, -1 waits as long as it takes, N > 0 waits up to N seconds.
 # Jobs and enqueues are held at gates the test opens, so no assert depends on timing.
 class CapsuleTest < Minitest::Test
-  include Waiting
-  include TestDatabase::Helper
-  include GoodJobRows
-  include InProcessPoller
+  include InProcessPoller, GoodJobRows, TestDatabase::Helper, Waiting
 
   JOURNAL = JobJournal.new
 

@@ -67,6 +67,14 @@ module GoodCron
       new(options.except(*GOOD_CRON_SETTINGS), {}, {}, options.slice(*GOOD_CRON_SETTINGS))
     end
 
+    # An engine's settings: +configuration+, else one read from +options+ (never both).
+    def self.for_engine(configuration, options)
+      return from_options(**options) unless configuration
+      raise ArgumentError, "pass a configuration or its settings, not both (#{options.keys.join(", ")})" if options.any?
+
+      configuration
+    end
+
     # +url+, else GoodCron.database_url (DATABASE_URL outside Rails), checked.
     def self.database_url(url)
       url ||= GoodCron.database_url or

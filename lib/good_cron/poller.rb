@@ -42,7 +42,7 @@ module GoodCron
     # enable_cron?, which GoodJob's dashboard shows); without one, +options+ give those in plain
     # Ruby (`queues: "mailers:2;*", max_threads: 5`), checked by a Configuration all the same.
     def initialize(configuration: nil, database_url: nil, logger: GoodCron.logger, **options)
-      configuration ||= Configuration.from_options(**options)
+      configuration = Configuration.for_engine(configuration, options)
       @database_url = Configuration.database_url(database_url)
       @queues = configuration.queues
       @max_threads = configuration.max_threads
@@ -61,8 +61,7 @@ module GoodCron
     # database, ConfigurationError for a bad URL; an unreachable database is not an error (the
     # engine logs it at once and retries). At exit, a poller still running is shut down.
     def start
-      @mutex.synchronize do
-        forget_forked_parent
+      engine_lock do
         return self if @native
 
         ErrorEvents.subscribe
@@ -90,8 +89,7 @@ module GoodCron
     # (they run again elsewhere; the attempt is recorded as interrupted). True when every
     # running job finished.
     def shutdown(timeout: -1)
-      @mutex.synchronize do
-        forget_forked_parent
+      engine_lock do
         native = @native or return true
         if timeout.nil?
           native.close(0)
@@ -109,15 +107,6 @@ module GoodCron
         @native = @threads = @logs = nil
         finished
       end
-    end
-
-    def running?
-      !!(@native && engine_owned? && @native.running?)
-    end
-
-    # Why the engine stopped on its own (it kept failing), or nil.
-    def failure
-      @native&.failure
     end
 
     # Whether +thread+ is one that runs this poller's jobs.

@@ -40,7 +40,7 @@ module GoodCron
     # runs are caught up) and +claim_timeout+ (seconds after which a run claimed by a process
     # that died before enqueuing it is taken over; default 30).
     def initialize(cron_hash = nil, configuration: nil, database_url: nil, logger: GoodCron.logger, **options)
-      configuration ||= Configuration.from_options(**options.transform_keys(graceful_restart_period: :cron_graceful_restart_period))
+      configuration = Configuration.for_engine(configuration, options.transform_keys(graceful_restart_period: :cron_graceful_restart_period))
       @cron_entries = CronEntry.all_from(cron_hash || configuration.cron, enqueue: configuration.enqueue)
       @by_key = @cron_entries.to_h { |entry| [entry.key, entry] }
       @database_url = Configuration.database_url(database_url)
@@ -54,8 +54,7 @@ module GoodCron
     # missing (GoodJob's for direct entries, good_cron_claims for the others); an unreachable
     # database is not an error (the engine retries and logs).
     def start
-      @mutex.synchronize do
-        forget_forked_parent
+      engine_lock do
         return true if @native&.running?
 
         @native = NativeScheduler.start(JSON.generate(native_config))
@@ -76,8 +75,7 @@ module GoodCron
         Thread.new { shutdown(timeout: -1) }.name = "good_cron scheduler shutdown" if @native
         return nil
       end
-      @mutex.synchronize do
-        forget_forked_parent
+      engine_lock do
         return true unless @native
 
         deadline = monotonic_now + timeout unless timeout.negative?
@@ -93,15 +91,6 @@ module GoodCron
         end
         stopped
       end
-    end
-
-    def running?
-      !!(@native && engine_owned? && @native.running?)
-    end
-
-    # Why the engine stopped on its own (it kept failing), or nil.
-    def failure
-      @native&.failure
     end
 
     # Each entry with its schedule, next run, last run (from the database) and enabled state
