@@ -6,6 +6,7 @@ require "active_support/ordered_options"
 require "active_support/core_ext/integer/time"
 require "good_cron/configuration"
 require "pg"
+require "stringio"
 
 # GoodJob's cron settings as the Railtie reads them, with GoodJob 4.x's precedence
 # (config.good_job first, then GOOD_JOB_* variables, joined by `||`), and the PostgreSQL URL
@@ -165,6 +166,41 @@ class ConfigurationTest < Minitest::Test
     assert_includes error.message, 'max_threads (--max-threads) must be an integer from 1 to 1000, got "0"'
     error = assert_raises(GoodCron::ConfigurationError) { poller_config({}, { "GOOD_JOB_POLL_INTERVAL" => "soon" }).poll_interval }
     assert_includes error.message, 'poll_interval (GOOD_JOB_POLL_INTERVAL) must be a number of seconds from -604800 to 604800, got "soon"'
+  end
+
+  # --- good_cron's own settings (config.good_cron) and plain Ruby ------------------------------
+
+  def test_good_crons_settings_come_from_config_good_cron_with_named_defaults
+    defaults = GoodCron::Configuration.new({}, {})
+    assert_equal [:auto, nil, 5.0, 30.0], [defaults.enqueue, defaults.claim_timeout, defaults.connect_timeout, defaults.heartbeat_interval]
+    assert_equal GoodCron::Configuration::DEFAULT_CONNECT_TIMEOUT, defaults.connect_timeout
+    good_cron = { enqueue: :active_job, claim_timeout: 60, connect_timeout: "2", heartbeat_interval: 1 }
+    settings = GoodCron::Configuration.new({}, {}, {}, good_cron)
+    assert_equal [:active_job, 60.0, 2.0, 1.0], [settings.enqueue, settings.claim_timeout, settings.connect_timeout, settings.heartbeat_interval]
+    error = assert_raises(GoodCron::ConfigurationError) { GoodCron::Configuration.new({}, {}, {}, { claim_timeout: 0 }).check! }
+    assert_includes error.message, "claim_timeout"
+  end
+
+  # Poller.new(queues: …) and Scheduler.new(cron, …) read their settings as a Configuration
+  # does, without the environment.
+  def test_from_options_reads_plain_ruby_settings_and_no_variable
+    ENV["GOOD_JOB_MAX_THREADS"] = "3"
+    settings = GoodCron::Configuration.from_options(queues: "a:2", heartbeat_interval: 1)
+    assert_equal ["a:2", 5, 1.0], [settings.queues, settings.max_threads, settings.heartbeat_interval]
+    error = assert_raises(ArgumentError) { GoodCron::Configuration.from_options(listen: false) }
+    assert_includes error.message, "unknown setting: listen"
+    error = assert_raises(GoodCron::ConfigurationError) { GoodCron::Configuration.from_options(queues: "a:0").queues }
+    assert_includes error.message, 'queues (the thread count of "a:0")'
+  ensure
+    ENV.delete("GOOD_JOB_MAX_THREADS")
+  end
+
+  def test_the_command_lines_help_shows_the_defaults
+    require "good_cron/cli"
+    out = StringIO.new
+    GoodCron::CLI.new(out: out, err: StringIO.new).run(%w[help start])
+    assert_includes out.string, "default #{GoodCron::Configuration::DEFAULT_MAX_CACHE})"
+    assert_includes out.string, "default #{GoodCron::Configuration::DEFAULT_POLL_INTERVAL})"
   end
 
   def test_enable_cron_from_the_command_line
