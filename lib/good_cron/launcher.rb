@@ -3,8 +3,8 @@
 require "logger"
 
 module GoodCron
-  # What `good_cron start` runs once the app has booted: the poller, the cron scheduler when
-  # cron is enabled, and on SIGTERM or SIGINT a graceful shutdown (running jobs get
+  # What `good_cron start` runs once the app has booted: a Capsule (the poller, the cron scheduler when
+  # cron is enabled), and on SIGTERM or SIGINT a graceful shutdown (running jobs get
   # shutdown_timeout seconds to finish; the rest is released for other processes). A second
   # signal exits at once. An engine that stops on its own ends the process with status 1.
   class Launcher
