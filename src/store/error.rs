@@ -136,3 +136,37 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_s_kind_decides_its_start_error() {
+        let timed_out = StoreError::Database(sqlx::Error::PoolTimedOut);
+        assert_eq!(timed_out.failure(), Failure::Unreachable);
+        assert_eq!(timed_out.start_error(), None, "retried");
+        assert!(timed_out.is_unreachable());
+
+        let bad_url = StoreError::Database(sqlx::Error::Configuration("no port".into()));
+        assert_eq!(bad_url.failure(), Failure::BadUrl);
+        assert_eq!(
+            bad_url.start_error(),
+            Some(StartError::Config(
+                "database_url is not valid: no port".into()
+            ))
+        );
+
+        let schema = StoreError::Schema("good_jobs is missing".into());
+        assert_eq!(schema.failure(), Failure::Schema);
+        assert_eq!(
+            schema.start_error(),
+            Some(StartError::Schema("good_jobs is missing".into()))
+        );
+        assert!(!schema.is_unreachable());
+
+        let other = StoreError::Database(sqlx::Error::RowNotFound);
+        assert_eq!(other.failure(), Failure::Other);
+        assert_eq!(other.start_error(), None);
+    }
+}
