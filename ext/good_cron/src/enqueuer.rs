@@ -11,6 +11,7 @@ use good_cron_engine::clock::now;
 use good_cron_engine::store::jobs::{enqueue_statement, NewJob};
 use good_cron_engine::store::Store;
 use magnus::scan_args::{get_kwargs, scan_args};
+use magnus::value::LazyId;
 use magnus::{function, method, prelude::*, Error, RArray, RHash, RModule, Ruby, Value};
 use std::sync::Mutex;
 use tokio::runtime::{Handle, Runtime};
@@ -36,15 +37,20 @@ struct Client {
 #[magnus::wrap(class = "GoodCron::NativeEnqueuer::Job", free_immediately, size)]
 struct Job(NewJob);
 
-/// The keywords `Job.new` requires, then the ones it may be given.
-const REQUIRED: [&str; 5] = [
-    "id",
-    "queue_name",
-    "priority",
-    "job_class",
-    "serialized_params",
+/// The keywords `Job.new` requires, then the ones it may be given (interned once: a job is
+/// made at every enqueue).
+static REQUIRED: [LazyId; 5] = [
+    LazyId::new("id"),
+    LazyId::new("queue_name"),
+    LazyId::new("priority"),
+    LazyId::new("job_class"),
+    LazyId::new("serialized_params"),
 ];
-const OPTIONAL: [&str; 3] = ["scheduled_at", "cron_key", "cron_at"];
+static OPTIONAL: [LazyId; 3] = [
+    LazyId::new("scheduled_at"),
+    LazyId::new("cron_key"),
+    LazyId::new("cron_at"),
+];
 
 impl Job {
     fn new(ruby: &Ruby, args: &[Value]) -> Result<Job, Error> {
@@ -58,7 +64,15 @@ impl Job {
                 Option<Option<f64>>,
             ),
             (),
-        >(args.keywords, &REQUIRED, &OPTIONAL)?;
+        >(
+            args.keywords,
+            &REQUIRED
+                .each_ref()
+                .map(|id| LazyId::get_inner_with(id, ruby)),
+            &OPTIONAL
+                .each_ref()
+                .map(|id| LazyId::get_inner_with(id, ruby)),
+        )?;
         let (id, queue_name, priority, job_class, serialized_params) = kwargs.required;
         let (scheduled_at, cron_key, cron_at) = kwargs.optional;
         let time = |at: Option<Option<f64>>| at.flatten().map(|at| unix_time(ruby, at)).transpose();
