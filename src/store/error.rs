@@ -35,6 +35,7 @@ pub enum Failure {
 }
 
 impl StoreError {
+    /// What this failure means.
     pub fn failure(&self) -> Failure {
         let database = match self {
             StoreError::Schema(_) => return Failure::Schema,
