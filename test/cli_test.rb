@@ -284,6 +284,17 @@ class CliTest < Minitest::Test
     refute_includes err, "s3cret"
   end
 
+  # A refused login is the server's reason, not taken for a missing database or an outage.
+  def test_list_with_refused_credentials_gives_the_server_s_reason
+    refused = URI.parse(database.url).tap { |uri| uri.user = "no_such_role" }.to_s
+    out, err, status = good_cron("list", "--config", write("cron.json", JSON.generate(CRON)), "--require", write("jobs.rb", JOBS),
+                                 "--database-url", refused)
+    assert_equal 1, status.exitstatus
+    assert_empty out
+    assert_equal 1, err.lines.size, err
+    assert_match(/\Agood_cron: cannot read the entries from the database \S*no_such_role\S*: .*role "no_such_role" does not exist/, err)
+  end
+
   # Only postgres:// and postgresql:// URLs are PostgreSQL's: a typo is refused before anything
   # connects, naming the URL with its password masked.
   def test_a_database_url_with_another_scheme_exits_1_naming_it
