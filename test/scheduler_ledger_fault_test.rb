@@ -157,14 +157,14 @@ class SchedulerLedgerFaultTest < Minitest::Test
     collecting("failed") do |events|
       scheduler(entries(3, SidekiqJob)).start
       assert wait_for(5) { redis.sidekiq_jobs.size >= 6 }, "runs reach Sidekiq"
-      sleep_until_fraction
+      sleep_until_fraction(0.5)
       refused_from = Time.now.to_i + 1
       redis.refuse_writes
       sleep 3
       redis.accept_writes
       refused_until = Time.now.to_i
       assert wait_for(15) { pending.empty? }, "every claim is enqueued at last"
-      sleep_until_fraction
+      sleep_until_fraction(0.5)
       assert @schedulers.first.stop(10)
 
       rows = ledger
@@ -199,7 +199,7 @@ class SchedulerLedgerFaultTest < Minitest::Test
                                                       entries: 20, claim_timeout: 2, until: Time.now.to_i + 60)
       @children << victim
       assert victim.wait_for_line(:started, 15)
-      sleep_until_fraction
+      sleep_until_fraction(0.5)
       before = redis.client.llen("queue:default")
       deadline = monotonic + 3
       sleep 0.0002 until redis.client.llen("queue:default") >= before + pushed || monotonic > deadline
