@@ -14,8 +14,8 @@ require "tempfile"
 module ParallelTests
   ROOT = File.expand_path("../..", __dir__)
   DURATIONS = File.join(ROOT, "test", "durations.txt")
-  # Files that build and install the gems: one at a time, so that their cargo builds take one
-  # processor at most from the files running beside them.
+  # Files that build and install the gems: one at a time and at the lowest CPU priority (nice
+  # 19), so that their cargo builds take only the processor time the files beside them leave.
   GEM_BUILDS = %w[test/gem_install_test.rb test/platform_gem_test.rb].freeze
   SUMMARY = /(\d+) runs, (\d+) assertions, (\d+) failures, (\d+) errors, (\d+) skips/
 
@@ -35,7 +35,7 @@ module ParallelTests
   def run(files, workers)
     gem_builds, others = order(files).partition { |file| GEM_BUILDS.include?(file) }
     started = monotonic_now
-    lanes = [Thread.new { run_files(others, workers) }, Thread.new { run_files(gem_builds, 1, first_worker: workers) }]
+    lanes = [Thread.new { run_files(others, workers) }, Thread.new { run_files(gem_builds, 1, first_worker: workers, nice: true) }]
     results = lanes.flat_map(&:value)
     report(results, monotonic_now - started)
     results.all?(&:passed?)
@@ -48,8 +48,8 @@ module ParallelTests
   end
 
   # Runs +files+, +workers+ at a time; worker k's processes see GOOD_CRON_TEST_WORKER=k
-  # (counted from +first_worker+).
-  def run_files(files, workers, first_worker: 0)
+  # (counted from +first_worker+); with +nice+, at the lowest CPU priority.
+  def run_files(files, workers, first_worker: 0, nice: false)
     queue = Queue.new
     files.each { |file| queue << file }
     queue.close
@@ -58,7 +58,7 @@ module ParallelTests
       worker = first_worker + k
       Thread.new do
         while (file = queue.pop)
-          result = run_file(file, worker)
+          result = run_file(file, worker, nice: nice)
           PRINT_LOCK.synchronize do
             results << result
             puts "\n==== #{file} (#{result.seconds.round(1)} s, #{result.passed? ? "ok" : "FAILED"})", result.output
@@ -70,10 +70,11 @@ module ParallelTests
     results
   end
 
-  def run_file(file, worker)
+  def run_file(file, worker, nice: false)
     Tempfile.create("good_cron_test_output") do |out|
       started = monotonic_now
-      pid = Process.spawn({ "GOOD_CRON_TEST_WORKER" => worker.to_s }, RbConfig.ruby, "-Ilib", "-Itest", file,
+      command = [*(%w[nice -n 19] if nice), RbConfig.ruby, "-Ilib", "-Itest", file]
+      pid = Process.spawn({ "GOOD_CRON_TEST_WORKER" => worker.to_s }, *command,
                           chdir: ROOT, in: File::NULL, out: out, err: out, pgroup: true)
       CHILDREN << pid
       _, status = Process.wait2(pid)
