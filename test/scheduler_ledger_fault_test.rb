@@ -199,15 +199,19 @@ class SchedulerLedgerFaultTest < Minitest::Test
                                                       entries: 20, claim_timeout: 2, until: Time.now.to_i + 60)
       @children << victim
       assert victim.wait_for_line(:started, 15)
+      # Booted while the victim runs, it starts once the claims of the instant the victim is
+      # killed at are claim_timeout old, so its first look for stale claims takes them over.
+      killed_at = (Time.now + 0.5).to_i + 1 # the whole second after sleep_until_fraction(0.5)
+      survivor = CronProcesses::Child.new(database.url, env: env, enqueue: "active_job", adapter: "sidekiq",
+                                                        entries: 20, claim_timeout: 2, start_at: killed_at + 2.3,
+                                                        until: killed_at + 60)
+      @children << survivor
       sleep_until_fraction(0.5)
       before = redis.client.llen("queue:default")
       deadline = monotonic + 3
       sleep 0.0002 until redis.client.llen("queue:default") >= before + pushed || monotonic > deadline
       victim.kill9
       @children.delete(victim)
-      survivor = CronProcesses::Child.new(database.url, env: env, enqueue: "active_job", adapter: "sidekiq",
-                                                        entries: 20, claim_timeout: 2, until: Time.now.to_i + 60)
-      @children << survivor
       assert survivor.wait_for_line(:started, 15)
       # Once it took over the killed process's claims, a graceful stop leaves none pending.
       assert wait_for(30) { pending.empty? }, "the survivor takes over the killed process's claims"

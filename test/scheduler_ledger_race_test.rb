@@ -169,13 +169,16 @@ class SchedulerLedgerRaceTest < Minitest::Test
     cron = "#{at % 60} * * * * *" # once a minute, at that second
     stalled = spawn_child(env: { "GOOD_CRON_RECORDING_STALL" => "30" }, entries: 2, cron: cron, claim_timeout: 2,
                           until: at + 60)
+    # Another process, running from just after the instant: its own next one is a minute away.
+    other = spawn_child(entries: 2, cron: cron, claim_timeout: 2, start_at: at + 0.5, until: at + 60)
     assert stalled.wait_for_line(:stalled, 10), "the process claimed the instant"
     stalled.kill9
     @children.delete(stalled)
     refute_empty pending_claims(0)
 
-    # Another process, running from now on: its own next instant is a minute away.
-    report = finish(spawn_child(entries: 2, cron: cron, claim_timeout: 2, until: Time.now.to_i + 10))
+    assert wait_for(10) { pending_claims(0).empty? }, "the other process takes the claims over"
+    Process.kill(:TERM, other.pid)
+    report = finish(other)
     assert report["status"].success?, report["stderr"]
     assert_each_instant_enqueued_once(keys(2), at..at)
   end
