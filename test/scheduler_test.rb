@@ -238,7 +238,7 @@ class SchedulerTest < Minitest::Test
     database.set_setting("cron_keys_disabled", [])
     enabled_at = Time.now.to_f
     assert_equal({ "toggled" => true, "other" => true, "opt_in" => true }, scheduler.entries.to_h { |e| [e.key, e.enabled?] })
-    sleep 2.3
+    assert wait_for(5) { instants("opt_in").any? && instants("toggled").any? { |at| at > enabled_at + 1 } }
     assert scheduler.shutdown(timeout: 5)
 
     opt_in = instants("opt_in")
