@@ -3,32 +3,43 @@
 require_relative "test_helper"
 require_relative "support/cron_processes"
 require_relative "support/private_postgres"
+require_relative "support/waiting"
 
 # The database goes away under running schedulers, and hosts' clocks disagree: still one row
 # per instant, none missing, nothing raised in the host process.
 class SchedulerFaultTest < Minitest::Test
   include CronProcesses::Assertions
+  include Waiting
 
   FAKETIME = Dir["/usr/lib/*/faketime/libfaketime.so.1"].first
 
   def setup
     @postgres = PrivatePostgres.new
+    @running = []
   end
 
   def teardown
+    @running.each(&:kill9_if_running)
     @postgres.destroy
   end
 
   def test_a_database_restart_is_survived_and_the_missed_instants_caught_up_once
     start_at = Time.now.to_i + 2
-    until_at = start_at + 14
-    children = Array.new(2) do
-      CronProcesses::Child.new(@postgres.url, entries: 10, graceful: 60, start_at: start_at, until: until_at + 0.5)
+    @running = children = Array.new(2) do
+      CronProcesses::Child.new(@postgres.url, entries: 10, graceful: 60, start_at: start_at, until: start_at + 60)
     end
     sleep 0.1 until Time.now.to_f > start_at + 3.2
     @postgres.stop
     sleep 6 # longer than the engine waits for a connection, so the outage is seen
     @postgres.start
+    back_at = Time.now.to_i
+    assert wait_for(30) {
+      children.all? { |child| child.stderr.include?("available again") } && caught_up?(start_at + 1..back_at + 1)
+    }, "both processes reconnect and catch up"
+    sleep_until_fraction
+    until_at = Time.now.to_i
+    children.each { |child| Process.kill(:TERM, child.pid) }
+    @running = []
     reports = children.map(&:finish)
 
     reports.each do |report|
@@ -40,6 +51,14 @@ class SchedulerFaultTest < Minitest::Test
     assert_equal 10, instants.size
     assert_each_instant_once(instants, start_at + 1..until_at)
     assert_equal 0, CronProcesses.duplicate_key_lines(@postgres.log_path, 0)
+  end
+
+  # Every entry has a row for each instant of +range+ (false while the database is away).
+  def caught_up?(range)
+    instants = PG.connect(@postgres.url) { |conn| CronProcesses.instants(conn) }
+    instants.size == 10 && instants.values.all? { |ats| (range.to_a - ats).empty? }
+  rescue PG::Error
+    false
   end
 
   def test_processes_whose_clocks_differ_by_seconds_still_write_one_row_per_instant

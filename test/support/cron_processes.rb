@@ -23,7 +23,12 @@ module CronProcesses
       _, status = Process.wait2(@pid)
       lines = File.readlines(@out.path)
       report = lines.map { |line| JSON.parse(line) }.find { |r| r.key?("claimed") } || {}
-      report.merge("status" => status, "stderr" => File.read(@err.path))
+      report.merge("status" => status, "stderr" => stderr)
+    end
+
+    # What it has written to stderr so far (its log lines of info and worse).
+    def stderr
+      File.read(@err.path)
     end
 
     # The JSON lines it has written so far (e.g. {"started":pid}, {"stalled":pid}).
