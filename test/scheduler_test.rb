@@ -174,7 +174,7 @@ class SchedulerTest < Minitest::Test
                             keywords: every_second(args: ["a"], kwargs: { limit: 3, since: at, tag: :x }),
                           })
     assert scheduler.start
-    sleep 3.3
+    assert wait_for(6) { %w[plain queued waiting keywords].all? { |key| rows(key).size >= 3 } }
     assert scheduler.shutdown(timeout: 5)
 
     expected_keyword_args = JSON.parse(JSON.generate(TickJob.new("a", limit: 3, since: at, tag: :x).serialize["arguments"]))
