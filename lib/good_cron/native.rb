@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "rbconfig"
+require_relative "events"
 
 module GoodCron
   # Loads the Rust extension: the platform gem's build for this Ruby

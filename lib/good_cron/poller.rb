@@ -226,8 +226,7 @@ module GoodCron
       while (event = native.next_log(LOG_WAIT)) != false
         next unless event
 
-        _log, level, message = event
-        log_line(level, message)
+        log_line(event)
       end
     end
 

@@ -4,6 +4,7 @@
 mod convert;
 mod enqueuer;
 mod errors;
+mod events;
 mod fork;
 mod gvl;
 mod log;
@@ -24,6 +25,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
         Lazy::force(class, ruby);
     }
     let module = ruby.get_inner(&errors::GOOD_CRON);
+    events::define(module)?;
     schedule::define(ruby, module)?;
     scheduler::define(ruby, module)?;
     poller::define(ruby, module)?;

@@ -214,7 +214,7 @@ impl NativePoller {
         self.poller(Poller::failure).flatten()
     }
 
-    /// The next log line, `[:log, level, message]`, waiting up to `timeout` seconds; `nil` when
+    /// The next log line, an `Events::Log`, waiting up to `timeout` seconds; `nil` when
     /// none came, `false` once the poller has stopped and every line was taken.
     fn next_log(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
         let received = without_gvl(|| match rb_self.engine.logs.lock() {
@@ -222,7 +222,7 @@ impl NativePoller {
             Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
         });
         match received {
-            Ok(log) => Ok(log_event(ruby, log)),
+            Ok(log) => log_event(ruby, log),
             Err(mpsc::RecvTimeoutError::Timeout) => Ok(ruby.qnil().as_value()),
             Err(mpsc::RecvTimeoutError::Disconnected) => Ok(ruby.qfalse().as_value()),
         }

@@ -1,16 +1,16 @@
 //! `GoodCron::NativeScheduler`: the engine's scheduler, driven by lib/good_cron/scheduler.rb.
-//! Configuration arrives as JSON built by the Ruby side; events leave as plain arrays pulled
-//! by a Ruby thread (`next_event`), so no Ruby object is ever touched off a Ruby thread.
+//! Configuration arrives as JSON built by the Ruby side; events leave as `GoodCron::Events`
+//! Structs pulled by a Ruby thread (`next_event`), so no Ruby object is touched off a Ruby thread.
 
 use crate::convert::{bad_config, seconds};
 use crate::errors::{error, start_error};
+use crate::events::scheduler_event;
 use crate::fork::ForkGuard;
 use crate::gvl::without_gvl;
-use crate::log::log_event;
 use good_cron_engine::config::{EntryConfig, SchedulerConfig};
-use good_cron_engine::scheduler::{self, Command, Event, Quiesce, Report, Run, Scheduler};
-use good_cron_engine::store::{Outcome, Store};
-use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Symbol, Value};
+use good_cron_engine::scheduler::{self, Command, Event, Quiesce, Report, Scheduler};
+use good_cron_engine::store::Store;
+use magnus::{function, method, prelude::*, Error, RModule, Ruby, Value};
 use std::future::Future;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -65,29 +65,6 @@ fn receive(events: &mpsc::Receiver<Event>, timeout: Duration) -> Received {
         Err(mpsc::RecvTimeoutError::Timeout) => Received::Timeout,
         Err(mpsc::RecvTimeoutError::Disconnected) => Received::Disconnected,
     }
-}
-
-fn outcome(ruby: &Ruby, outcome: Outcome) -> Symbol {
-    ruby.to_symbol(match outcome {
-        Outcome::Claimed => "claimed",
-        Outcome::Duplicate => "duplicate",
-        Outcome::Disabled => "disabled",
-        Outcome::Stale => "stale",
-    })
-}
-
-/// `[kind, key, cron_at, lateness, caught_up, *details]` for a run's event.
-fn run_event(ruby: &Ruby, kind: &str, run: Run, details: &[Value]) -> Result<Value, Error> {
-    let array = ruby.ary_new_capa(5 + details.len());
-    array.push(ruby.to_symbol(kind))?;
-    array.push(run.key)?;
-    array.push(run.cron_at)?;
-    array.push(run.lateness)?;
-    array.push(run.caught_up)?;
-    for detail in details {
-        array.push(*detail)?;
-    }
-    Ok(array.as_value())
 }
 
 impl NativeScheduler {
@@ -173,7 +150,7 @@ impl NativeScheduler {
         });
     }
 
-    /// Stops claiming; `next_event` gives `[:quiesced]` after the last `[:enqueue, …]`.
+    /// Stops claiming; `next_event` gives `Events::Quiesced` after the last `Events::Enqueue`.
     fn quiesce(&self) {
         self.engine.quiesce.set();
     }
@@ -183,9 +160,8 @@ impl NativeScheduler {
         self.send(Command::Next { key, at });
     }
 
-    /// The next event, waiting up to `timeout` seconds; `nil` on timeout, `false` once the
-    /// scheduler has stopped and every event was taken. Runs give
-    /// `[kind, key, cron_at, lateness, caught_up, *details]`.
+    /// The next event (a `GoodCron::Events` Struct), waiting up to `timeout` seconds; `nil` on
+    /// timeout, `false` once the scheduler has stopped and every event was taken.
     fn next_event(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
         let timeout = seconds(timeout);
         let received = without_gvl(|| match rb_self.engine.events.lock() {
@@ -197,31 +173,7 @@ impl NativeScheduler {
             Received::Timeout => return Ok(ruby.qnil().as_value()),
             Received::Disconnected => return Ok(ruby.qfalse().as_value()),
         };
-        match event {
-            Event::Log(log) => Ok(log_event(ruby, log)),
-            Event::Claimed {
-                run,
-                outcome: o,
-                job_id,
-            } => {
-                let details = [
-                    outcome(ruby, o).as_value(),
-                    job_id.map(|id| id.to_string()).into_value_with(ruby),
-                ];
-                run_event(ruby, "claimed", run, &details)
-            }
-            Event::Failed { run, error } => {
-                run_event(ruby, "failed", run, &[error.into_value_with(ruby)])
-            }
-            Event::Enqueue { run } => run_event(ruby, "enqueue", run, &[]),
-            Event::Skipped { run, outcome: o } => {
-                run_event(ruby, "skipped", run, &[outcome(ruby, o).as_value()])
-            }
-            Event::Next { key, after } => {
-                Ok((ruby.to_symbol("next"), key, after).into_value_with(ruby))
-            }
-            Event::Quiesced => Ok((ruby.to_symbol("quiesced"),).into_value_with(ruby)),
-        }
+        scheduler_event(ruby, event)
     }
 
     /// `[[key, last cron_at (Unix seconds) or nil, enabled?], …]` for the given entries
