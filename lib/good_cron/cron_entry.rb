@@ -18,6 +18,9 @@ module GoodCron
       wait_until: ->(wait_until) { Settings.time(":set wait_until", wait_until) },
     }.freeze
     ENQUEUE_MODES = %i[auto good_jobs active_job].freeze
+    # What an option left out reads as, shared by every entry.
+    NONE = [].freeze
+    EMPTY = {}.freeze
 
     attr_reader :key, :description, :problems, :enqueue
 
@@ -205,7 +208,7 @@ module GoodCron
 
     def read_args(args)
       case args
-      when nil then []
+      when nil then NONE
       when Array then args
       when Hash then raise ArgumentError, ":args must be an Array, got a Hash (use kwargs: for keyword arguments)"
       else [args]
@@ -213,14 +216,14 @@ module GoodCron
     end
 
     def read_kwargs(kwargs)
-      return {} if kwargs.nil?
+      return EMPTY if kwargs.nil?
       raise ArgumentError, ":kwargs must be a Hash, got #{Settings.describe(kwargs)}" unless kwargs.is_a?(Hash)
 
       kwargs.transform_keys(&:to_sym)
     end
 
     def read_set(set)
-      return {} if set.nil?
+      return EMPTY if set.nil?
       raise ArgumentError, ":set must be a Hash, got #{Settings.describe(set)}" unless set.is_a?(Hash)
 
       set = set.transform_keys(&:to_sym)

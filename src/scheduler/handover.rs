@@ -6,7 +6,8 @@ use super::{Command, Event, Report, Run, Worker, MAX_BACKOFF};
 use crate::backoff::Backoff;
 use crate::clock::now;
 use crate::log::Level;
-use crate::store::{Enqueued, Listed};
+use crate::store::{Enqueued, Listed, Stale, StoreError};
+use chrono::NaiveDateTime;
 use std::cmp::Reverse;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -112,6 +113,23 @@ impl Worker {
             run.lateness = self.lateness(run.cron_at, stamp);
             self.emit(Event::Enqueue { run, listed });
         }
+    }
+
+    /// Ledger claims left by dead processes (or whose enqueues kept raising): taken over, or
+    /// skipped when too old (`Store::take_over_stale`).
+    pub(super) async fn stale_claims(
+        &mut self,
+    ) -> Result<Vec<(String, NaiveDateTime, Stale)>, StoreError> {
+        let settings = self.has_settings().await?;
+        self.store
+            .take_over_stale(
+                &self.ledger_keys,
+                self.process,
+                self.claim_timeout,
+                self.stale_after,
+                settings,
+            )
+            .await
     }
 
     /// Takes in commands; enqueued runs wait in `unrecorded` until written.

@@ -350,7 +350,7 @@ impl Worker {
     }
 
     /// Whether GoodJob's `good_job_settings` exists (asked once).
-    async fn has_settings(&mut self) -> Result<bool, StoreError> {
+    pub(super) async fn has_settings(&mut self) -> Result<bool, StoreError> {
         match self.settings {
             Some(settings) => Ok(settings),
             None => Ok(*self.settings.insert(self.store.has_settings().await?)),
@@ -546,21 +546,7 @@ impl Worker {
         let timeout = self.claim_timeout;
         self.handed
             .retain(|_, h| h.retry_at.is_some() || claimed.duration_since(h.claimed) < timeout);
-        let taken = match self.has_settings().await {
-            Ok(settings) => {
-                self.store
-                    .take_over_stale(
-                        &self.ledger_keys,
-                        self.process,
-                        self.claim_timeout,
-                        self.stale_after,
-                        settings,
-                    )
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        match taken {
+        match self.stale_claims().await {
             Ok(found) => {
                 let stamp = now();
                 for (key, cron_at, stale) in found {

@@ -7,6 +7,7 @@ use good_cron_engine::store::Outcome;
 use magnus::{gc, prelude::*, value::Opaque, ArgList, Error, RClass, RModule, Ruby, Symbol, Value};
 use std::sync::OnceLock;
 
+/// The `GoodCron::Events` classes, one per kind of event.
 pub struct Classes {
     pub log: Opaque<RClass>,
     claimed: Opaque<RClass>,
@@ -20,7 +21,7 @@ pub struct Classes {
 static CLASSES: OnceLock<Classes> = OnceLock::new();
 
 /// Looks up the event classes (lib/good_cron/native.rb loads them before the extension).
-pub fn define(module: RModule) -> Result<(), Error> {
+pub fn look_up(module: RModule) -> Result<(), Error> {
     let events: RModule = module.const_get("Events")?;
     let class = |name: &str| -> Result<Opaque<RClass>, Error> {
         let class: RClass = events.const_get(name)?;

@@ -25,7 +25,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
         Lazy::force(class, ruby);
     }
     let module = ruby.get_inner(&errors::GOOD_CRON);
-    events::define(module)?;
+    events::look_up(module)?;
     schedule::define(ruby, module)?;
     scheduler::define(ruby, module)?;
     poller::define(ruby, module)?;
