@@ -127,7 +127,7 @@ def measure(enqueue)
   cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
   sleep(first + SECONDS - Time.now.to_f + 0.9)
   cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu
-  scheduler.stop(5)
+  scheduler.shutdown(timeout: 5)
   ActiveSupport::Notifications.unsubscribe(subscriber)
   ticks = (first...first + SECONDS).map { |at| done[at] }
   complete = ticks.count { |times| times.size == ENTRIES }

@@ -13,7 +13,8 @@ module GoodCron
   autoload :Scheduler, "good_cron/scheduler"
   autoload :Poller, "good_cron/poller"
   autoload :Adapter, "good_cron/adapter"
-  autoload :RailsConfig, "good_cron/rails_config"
+  autoload :Configuration, "good_cron/configuration"
+  autoload :Capsule, "good_cron/capsule"
 
   class << self
     attr_writer :logger, :database_url
@@ -61,7 +62,15 @@ module GoodCron
     # GoodJob's execution mode of this process (:async, :async_all, :async_server, :external or
     # :inline), as the Railtie read it at boot; outside Rails, from GOOD_JOB_EXECUTION_MODE.
     def execution_mode
-      (Railtie.execution_mode if defined?(Railtie)) || RailsConfig.new(nil).execution_mode
+      (Railtie.execution_mode if defined?(Railtie)) || Configuration.new.execution_mode
+    end
+
+    # Stops every Capsule started in this process (the Railtie's too), as GoodJob.shutdown does
+    # (e.g. in Puma's before_fork): +timeout+ has Capsule#shutdown's meanings. True when every
+    # running job finished (nil when not waited for).
+    def shutdown(timeout: -1)
+      finished = Capsule.started.map { |capsule| capsule.shutdown(timeout: timeout) }.all?
+      finished unless timeout.nil?
     end
 
     private

@@ -32,7 +32,7 @@ class EngineStartTest < Minitest::Test
   end
 
   def teardown
-    @engines.each { |engine| engine.is_a?(GoodCron::Poller) ? engine.shutdown(5) : engine.stop(5) }
+    @engines.each { |engine| engine.shutdown(timeout: 5) }
     @silent&.close
   end
 
@@ -65,7 +65,7 @@ class EngineStartTest < Minitest::Test
     database.with_connection { |conn| conn.exec("ALTER ROLE #{role} CONNECTION LIMIT -1") }
     assert wait_for(30) { @logger.at(:info).any? { |line| line.include?("poller reconnected") } }, @logger.lines.inspect
   ensure
-    poller_engine&.shutdown(5)
+    poller_engine&.shutdown(timeout: 5)
     database.with_connection { |conn| conn.exec("DROP ROLE IF EXISTS #{role}") }
   end
 

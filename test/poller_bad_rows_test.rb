@@ -115,7 +115,7 @@ class PollerBadRowsTest < Minitest::Test
       assert poller.running?, "round #{round}: the poller died\n#{diagnostics}"
       failures = check_normal(normal) + bad.flat_map { |id, name| check_bad(id, name) }
       assert failures.empty?, "round #{round}:\n#{failures.join("\n")}\n#{diagnostics}"
-      assert_equal true, poller.shutdown(10), "round #{round}: the poller stops cleanly"
+      assert_equal true, poller.shutdown(timeout: 10), "round #{round}: the poller stops cleanly"
       JOURNAL.reset
     end
   end

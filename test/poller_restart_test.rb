@@ -52,7 +52,7 @@ class PollerRestartTest < Minitest::Test
     assert wait_for(30) { p_logger.at(:info).any? { |line| line.include?("reconnected") } },
            "P reconnects\n#{p_logger.lines.inspect}"
     assert p.running?
-    assert_equal true, p.shutdown(10), "P stops, having written what it had"
+    assert_equal true, p.shutdown(timeout: 10), "P stops, having written what it had"
 
     warnings = p_logger.at(:warn).select { |line| line.include?(job.job_id) }
     assert warnings.any? { |line| line.include?(q.process_id) && line.match?(/twice|ran here and in/) },

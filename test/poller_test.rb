@@ -184,7 +184,7 @@ class PollerTest < Minitest::Test
     assert_match UUID, process_id
     job = EchoJob.set(queue: "echo", priority: 3).perform_later("hello", 42, { "nested" => [1, 2] }, flag: true)
     wait_finished(job)
-    assert_equal true, poller.shutdown(10)
+    assert_equal true, poller.shutdown(timeout: 10)
 
     runs = JOURNAL.entries
     assert_equal 1, runs.size, "performed once: #{runs.inspect}"
@@ -243,7 +243,7 @@ class PollerTest < Minitest::Test
     mine = EchoJob.set(queue: "a").perform_later("a")
     poller = started_poller(queues: "a", max_threads: 1, poll_interval: 1)
     wait_finished(mine)
-    assert_equal true, poller.shutdown(10)
+    assert_equal true, poller.shutdown(timeout: 10)
 
     assert_equal ["a"], JOURNAL.names
     assert_not_started(other)
@@ -255,7 +255,7 @@ class PollerTest < Minitest::Test
     jobs = [EchoJob.set(priority: 0).perform_later("default"), EchoJob.set(queue: "b", priority: 5).perform_later("b")]
     poller = started_poller(queues: "-a", max_threads: 1, poll_interval: 1)
     wait_finished(jobs)
-    assert_equal true, poller.shutdown(10)
+    assert_equal true, poller.shutdown(timeout: 10)
 
     assert_equal %w[default b], JOURNAL.names
     assert_not_started(excluded)
@@ -268,7 +268,7 @@ class PollerTest < Minitest::Test
     c = EchoJob.set(queue: "c", priority: -20).perform_later("c")
     poller = started_poller(queues: "+b,a", max_threads: 1, poll_interval: 1)
     wait_finished(a, b)
-    assert_equal true, poller.shutdown(10)
+    assert_equal true, poller.shutdown(timeout: 10)
 
     assert_equal %w[b a], JOURNAL.names
     assert_not_started(c)
@@ -361,7 +361,7 @@ class PollerTest < Minitest::Test
       poller = started_poller(poll_interval: -1)
       job = EchoJob.set(wait_until: whole_ms(Time.now + 1.5)).perform_later("round-#{round}")
       wait_finished(job, timeout: 10)
-      assert_equal true, poller.shutdown(10)
+      assert_equal true, poller.shutdown(timeout: 10)
     end
 
     assert_equal ["warm-up", "round-0", "round-1", "round-2"], JOURNAL.names
@@ -381,7 +381,7 @@ class PollerTest < Minitest::Test
 
   # No LISTEN: polling finds the job.
   def test_polling_without_listen_finds_jobs
-    started_poller(listen: false, poll_interval: 1)
+    started_poller(enable_listen_notify: false, poll_interval: 1)
     job = EchoJob.perform_later("polled")
     wait_finished(job)
 
@@ -469,7 +469,7 @@ class PollerTest < Minitest::Test
     assert_equal [{ "id" => id, "lock_type" => "0" }], process_rows
     refute lock_free?("good_job_processes-#{id}"), "GoodJob sees the process alive by its advisory lock"
 
-    assert_equal true, poller.shutdown(10)
+    assert_equal true, poller.shutdown(timeout: 10)
     refute poller.running?
     assert_empty process_rows
     assert lock_free?("good_job_processes-#{id}")
@@ -510,7 +510,7 @@ class PollerTest < Minitest::Test
     assert wait_for(30) { JOURNAL.started?("running") }, diagnostics
     waiting = EchoJob.perform_later("waiting")
 
-    stopper = Thread.new { poller.shutdown(-1) }
+    stopper = Thread.new { poller.shutdown(timeout: -1) }
     assert wait_for(10) { stopper.stop? }, "shutdown is waiting"
     JOURNAL.open("running")
     assert_equal true, stopper.value, "every running job finished"
@@ -534,7 +534,7 @@ class PollerTest < Minitest::Test
     job = GateJob.perform_later("stuck")
     assert wait_for(30) { JOURNAL.started?("stuck") }, diagnostics
 
-    assert_equal false, first.shutdown(0.5), "a job was killed"
+    assert_equal false, first.shutdown(timeout: 0.5), "a job was killed"
     refute first.running?
     assert_empty JOURNAL.names, "the killed job did not finish"
     row = job_row(job)

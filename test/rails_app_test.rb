@@ -210,7 +210,7 @@ class RailsAppTest < Minitest::Test
       puts "STATUS " + JSON.generate(
         scheduler: scheduler&.entries&.map(&:key),
         database_url: scheduler&.database_url,
-        enable_cron: GoodCron::RailsConfig.new(Rails.application.config.good_job).enable_cron?,
+        enable_cron: GoodCron::Configuration.new(Rails.application.config.good_job).enable_cron?,
         good_job_enable_cron: GoodJob.configuration.enable_cron?,
       )
     RUBY

@@ -95,7 +95,7 @@ class SchedulerDynamicTest < Minitest::Test
   end
 
   def teardown
-    @schedulers.each { |scheduler| scheduler.stop(5) }
+    @schedulers.each { |scheduler| scheduler.shutdown(timeout: 5) }
     @previous_adapters.each { |job, adapter| job.queue_adapter = adapter }
     ActiveJob::Base.logger = @previous_logger
     GoodCron.scheduler = @previous_scheduler
@@ -129,7 +129,7 @@ class SchedulerDynamicTest < Minitest::Test
 
   def stop_all
     sleep_until_fraction
-    @schedulers.each { |scheduler| assert scheduler.stop(5) }
+    @schedulers.each { |scheduler| assert scheduler.shutdown(timeout: 5) }
   end
 
   # The ledger rows of +key+, oldest instant first; cron_at as Unix seconds.

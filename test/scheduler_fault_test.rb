@@ -81,7 +81,7 @@ class SchedulerFaultTest < Minitest::Test
     assert wait_for(30) { ProcTickJob.queue_adapter.jobs.size >= 1 }, "the entry runs once the database is back"
     assert_nil asked.pop, "its first call: it never ran"
   ensure
-    scheduler&.stop(5)
+    scheduler&.shutdown(timeout: 5)
   end
 
   def test_processes_whose_clocks_differ_by_seconds_still_write_one_row_per_instant

@@ -43,7 +43,7 @@ class SchedulerLedgerFaultTest < Minitest::Test
 
   def teardown
     @children.each(&:kill9_if_running)
-    @schedulers.each { |scheduler| scheduler.stop(5) }
+    @schedulers.each { |scheduler| scheduler.shutdown(timeout: 5) }
     @adapter.close
     @redis&.stop
     @previous_adapters.each { |job, adapter| job.queue_adapter = adapter }
@@ -117,7 +117,7 @@ class SchedulerLedgerFaultTest < Minitest::Test
       scheduler = scheduler(cron)
       scheduler.start
       sleep_until_fraction(1 - ahead)
-      assert scheduler.stop(10)
+      assert scheduler.shutdown(timeout: 10)
     end
     sleep 1.2 # past the instant after the last stop
     assert_equal [], pending, "claims a stopping scheduler made and never enqueued"
@@ -175,7 +175,7 @@ class SchedulerLedgerFaultTest < Minitest::Test
       refused_until = Time.now.to_i
       assert wait_for(15) { pending.empty? }, "every claim is enqueued at last"
       sleep_until_fraction(0.5)
-      assert @schedulers.first.stop(10)
+      assert @schedulers.first.shutdown(timeout: 10)
 
       rows = ledger
       assert_equal [], rows.reject { |row| row["state"] == "enqueued" }, "no run lost"
@@ -247,7 +247,7 @@ class SchedulerLedgerFaultTest < Minitest::Test
       @schedulers << scheduler
       assert scheduler.start
       assert wait_for(5) { ledger(url: url).count { |row| row["state"] == "enqueued" } >= 6 }
-      assert scheduler.stop(10)
+      assert scheduler.shutdown(timeout: 10)
       rows = ledger(url: url)
       assert(rows.all? { |row| row["state"] == "enqueued" })
       recorded = query("SELECT job_id FROM recorded_enqueues").map { |row| row["job_id"] }

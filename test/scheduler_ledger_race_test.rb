@@ -51,7 +51,7 @@ class SchedulerLedgerRaceTest < Minitest::Test
 
   def teardown
     @children.each(&:kill9_if_running)
-    @schedulers.each { |scheduler| scheduler.stop(5) }
+    @schedulers.each { |scheduler| scheduler.shutdown(timeout: 5) }
     @adapters.each(&:close)
     StallJob.queue_adapter = @previous_adapter
     ActiveJob::Base.logger = @previous_logger
@@ -202,7 +202,7 @@ class SchedulerLedgerRaceTest < Minitest::Test
     first.start
     assert wait_for(3) { query("SELECT 1 FROM good_cron_claims").any? }
     sleep 0.2 # its enqueue is in the adapter now
-    assert first.stop(10)
+    assert first.shutdown(timeout: 10)
     assert wait_for(3) { recorded.any? }, "the enqueue in flight completes"
 
     # Another process with a short claim_timeout, as after a rolling restart.
@@ -212,7 +212,7 @@ class SchedulerLedgerRaceTest < Minitest::Test
     @schedulers << second
     second.start
     sleep 2.5
-    assert second.stop(10)
+    assert second.shutdown(timeout: 10)
 
     rows = recorded
     assert_equal [], rows.reject { |row| row["at"] }.map { |row| row["job_id"] },

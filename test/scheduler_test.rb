@@ -30,7 +30,7 @@ class SchedulerTest < Minitest::Test
   end
 
   def teardown
-    @schedulers.each { |scheduler| scheduler.stop(5) }
+    @schedulers.each { |scheduler| scheduler.shutdown(timeout: 5) }
   end
 
   # --- helpers -----------------------------------------------------------------------------
@@ -95,7 +95,7 @@ class SchedulerTest < Minitest::Test
     assert wait_for(3) { rows("tick").any? }, "the running scheduler writes rows"
 
     stopped = nil
-    took = timed { stopped = scheduler.stop(5) }
+    took = timed { stopped = scheduler.shutdown(timeout: 5) }
     assert_equal true, stopped
     assert_operator took, :<, 2, "stop returns promptly (took #{took.round(3)} s)"
     refute scheduler.running?
@@ -105,14 +105,14 @@ class SchedulerTest < Minitest::Test
     count = rows("tick").size
     sleep 1.2
     assert_equal count, rows("tick").size, "nothing is written after stop"
-    assert_equal true, scheduler.stop(5), "stopping again is fine"
+    assert_equal true, scheduler.shutdown(timeout: 5), "stopping again is fine"
   end
 
   def test_stop_without_start_and_start_twice
     scheduler = scheduler({ tick: every_second })
     refute scheduler.running?
-    assert_equal true, scheduler.stop(5), "stop without start"
-    assert_equal true, scheduler.stop
+    assert_equal true, scheduler.shutdown(timeout: 5), "stop without start"
+    assert_equal true, scheduler.shutdown
     refute scheduler.running?
 
     threads_before = Thread.list
@@ -122,7 +122,7 @@ class SchedulerTest < Minitest::Test
     assert scheduler.running?
     assert_equal engine_before + 1, os_threads, "start twice runs one engine"
     assert_equal 1, (Thread.list - threads_before).size, "start twice runs one event thread"
-    assert_equal true, scheduler.stop(5)
+    assert_equal true, scheduler.shutdown(timeout: 5)
     assert_equal engine_before, os_threads
     assert_empty Thread.list - threads_before
   end
@@ -135,7 +135,7 @@ class SchedulerTest < Minitest::Test
     engine_before = os_threads
     left = 50.times.count do
       scheduler.start
-      scheduler.stop(5)
+      scheduler.shutdown(timeout: 5)
       (os_threads > engine_before).tap { wait_for(1) { os_threads == engine_before } }
     end
     assert_equal 0, left, "cycles in which the engine thread outlived stop"
@@ -154,12 +154,12 @@ class SchedulerTest < Minitest::Test
     scheduler = scheduler({ tick: every_second })
     assert scheduler.start
     assert wait_for(3) { rows("tick").any? }
-    assert scheduler.stop(5)
+    assert scheduler.shutdown(timeout: 5)
     first = rows("tick").size
     assert scheduler.start
     assert scheduler.running?
     assert wait_for(3) { rows("tick").size > first }, "the restarted scheduler writes rows"
-    assert scheduler.stop(5)
+    assert scheduler.shutdown(timeout: 5)
     refute scheduler.running?
   end
 
@@ -175,7 +175,7 @@ class SchedulerTest < Minitest::Test
                           })
     assert scheduler.start
     sleep 3.3
-    assert scheduler.stop(5)
+    assert scheduler.shutdown(timeout: 5)
 
     expected_keyword_args = JSON.parse(JSON.generate(TickJob.new("a", limit: 3, since: at, tag: :x).serialize["arguments"]))
     %w[plain queued waiting keywords].each do |key|
@@ -239,7 +239,7 @@ class SchedulerTest < Minitest::Test
     enabled_at = Time.now.to_f
     assert_equal({ "toggled" => true, "other" => true, "opt_in" => true }, scheduler.entries.to_h { |e| [e.key, e.enabled?] })
     sleep 2.3
-    assert scheduler.stop(5)
+    assert scheduler.shutdown(timeout: 5)
 
     opt_in = instants("opt_in")
     assert_operator opt_in.size, :>=, 1, "an entry enabled in cron_keys_enabled runs"
@@ -292,7 +292,7 @@ class SchedulerTest < Minitest::Test
     scheduler = scheduler({ tick: every_second })
     assert scheduler.start
     assert wait_for(3) { rows("tick").size >= 2 }
-    assert scheduler.stop(5)
+    assert scheduler.shutdown(timeout: 5)
     assert_equal Time.at(instants("tick").max), scheduler.entries.first.last_at
   end
 
@@ -309,7 +309,7 @@ class SchedulerTest < Minitest::Test
       assert_match(/missing/, error.message)
       refute scheduler.running?
       assert_equal engine_before, os_threads, "a failed start leaves no engine thread"
-      assert_equal true, scheduler.stop(1)
+      assert_equal true, scheduler.shutdown(timeout: 1)
     end
   end
 
@@ -332,7 +332,7 @@ class SchedulerTest < Minitest::Test
       conn.exec(File.read(TestDatabase::SCHEMA)) # complete again: start works
       scheduler = scheduler({ tick: every_second }, database_url: url)
       assert_equal true, scheduler.start
-      assert scheduler.stop(5)
+      assert scheduler.shutdown(timeout: 5)
     ensure
       conn&.close
     end
@@ -352,7 +352,7 @@ class SchedulerTest < Minitest::Test
     errors = logger.at(:error)
     assert_equal 1, errors.size, "logged once, not once per attempt: #{errors.inspect}"
     assert_match(/database unavailable/, errors.first)
-    assert_equal true, scheduler.stop(5)
+    assert_equal true, scheduler.shutdown(timeout: 5)
     refute scheduler.running?
   end
 
@@ -364,7 +364,7 @@ class SchedulerTest < Minitest::Test
     engine_before = os_threads
     assert_equal true, scheduler.start
     stopped = nil
-    took = timed { stopped = scheduler.stop(5) }
+    took = timed { stopped = scheduler.shutdown(timeout: 5) }
     assert_equal true, stopped
     assert_operator took, :<, 1, "stop returns promptly while the engine waits for the database (took #{took.round(3)} s)"
     assert_equal engine_before, os_threads
@@ -380,7 +380,7 @@ class SchedulerTest < Minitest::Test
     # fork (which exposes any use, in the child, of the parent's engine memory).
     earlier = scheduler({ earlier: every_second })
     assert earlier.start
-    assert earlier.stop(5)
+    assert earlier.shutdown(timeout: 5)
 
     scheduler = scheduler({ forked: every_second })
     assert scheduler.start
@@ -397,7 +397,7 @@ class SchedulerTest < Minitest::Test
         result["running"] = scheduler.running?
         result["engine_threads"] = os_threads
         sleep 2
-        result["stop_took"] = timed { result["stopped"] = scheduler.stop(5) }
+        result["stop_took"] = timed { result["stopped"] = scheduler.shutdown(timeout: 5) }
         result["running_after"] = scheduler.running?
         result["engine_threads_after"] = os_threads
         GC.start # frees what the child forgot of its parent's engine
@@ -435,7 +435,7 @@ class SchedulerTest < Minitest::Test
 
     assert scheduler.running?, "the parent keeps running"
     assert wait_for(3) { instants("forked").any? { |at| at > child_exited_at + 0.5 } }, "the parent writes rows after the child left"
-    assert scheduler.stop(5)
+    assert scheduler.shutdown(timeout: 5)
     assert_consecutive instants("forked"), "forked"
   end
 
@@ -460,7 +460,7 @@ class SchedulerTest < Minitest::Test
       without = ruby_iterations(1)
       scheduler.start
       with = ruby_iterations(1)
-      scheduler.stop(5)
+      scheduler.shutdown(timeout: 5)
       with.to_f / without
     end
     assert_operator ratios.max, :>, 0.8, "iterations with / without a running scheduler: #{ratios.map { |r| r.round(2) }}"
@@ -473,7 +473,7 @@ class SchedulerTest < Minitest::Test
     stopper = Thread.new do
       sleep 0.3
       stopped = nil
-      took = timed { stopped = scheduler.stop(5) }
+      took = timed { stopped = scheduler.shutdown(timeout: 5) }
       [stopped, took, monotonic]
     end
     slept = timed { sleep 1.5 }

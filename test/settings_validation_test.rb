@@ -11,7 +11,7 @@ require "securerandom"
 require "rbconfig"
 require "stringio"
 require "tmpdir"
-require "good_cron/rails_config"
+require "good_cron/configuration"
 require "good_cron/cli"
 require_relative "support/waiting"
 
@@ -128,7 +128,7 @@ class SettingsValidationTest < Minitest::Test
     add.call("adapter", :arguments, "[NaN]") { |t| t.adapter_enqueue(arguments: [Float::NAN]) }
     add.call("adapter", :database_url, "invalid UTF-8") { |t| t.adapter_enqueue(database_url: BAD_UTF8) }
 
-    # RailsConfig: config.good_job values and GOOD_JOB_* variables.
+    # Configuration: config.good_job values and GOOD_JOB_* variables.
     good_job = {
       max_threads: [:max_threads, { "true" => true, "a Symbol" => :five, "an Array" => [1], "1.5" => 1.5,
                                     "a Time" => Time.at(0), '""' => "" }],
@@ -146,7 +146,7 @@ class SettingsValidationTest < Minitest::Test
     }
     good_job.each do |key, (reader, values)|
       values.each do |label, value|
-        add.call("config.good_job", key, label) { |t| GoodCron::RailsConfig.new({ cron: { a: ENTRY }, key => value }, {}).public_send(reader) }
+        add.call("config.good_job", key, label) { |t| GoodCron::Configuration.new({ cron: { a: ENTRY }, key => value }, {}).public_send(reader) }
       end
     end
     env = {
@@ -163,7 +163,7 @@ class SettingsValidationTest < Minitest::Test
     env.each do |variable, (reader, values)|
       values.each do |value|
         add.call("ENV", variable, value.inspect) do |t|
-          GoodCron::RailsConfig.new({}, { "GOOD_JOB_ENABLE_CRON" => "1", variable => value }).public_send(reader)
+          GoodCron::Configuration.new({}, { "GOOD_JOB_ENABLE_CRON" => "1", variable => value }).public_send(reader)
         end
       end
     end
@@ -276,14 +276,14 @@ class SettingsValidationTest < Minitest::Test
     assert_equal(-1.0, poller(poll_interval: -1).poll_interval, "GoodJob: ≤ 0 turns polling off")
     assert_equal 30.0, poller(poll_interval: 30.seconds).poll_interval
 
-    settings = GoodCron::RailsConfig.new({}, "GOOD_JOB_MAX_THREADS" => "5", "GOOD_JOB_POLL_INTERVAL" => "0",
+    settings = GoodCron::Configuration.new({}, "GOOD_JOB_MAX_THREADS" => "5", "GOOD_JOB_POLL_INTERVAL" => "0",
                                              "GOOD_JOB_SHUTDOWN_TIMEOUT" => "-1", "GOOD_JOB_MAX_CACHE" => "",
                                              "GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD" => "0.5")
     assert_equal [5, 0.0, -1.0, 10_000, 0.5], [settings.max_threads, settings.poll_interval, settings.shutdown_timeout,
                                                settings.max_cache, settings.graceful_restart_period]
-    assert_equal 60.0, GoodCron::RailsConfig.new(cron_graceful_restart_period: 1.minute).graceful_restart_period
-    refute GoodCron::RailsConfig.new({ cron: { a: ENTRY } }, "GOOD_JOB_ENABLE_CRON" => "off").enable_cron?
-    assert GoodCron::RailsConfig.new({ cron: { a: ENTRY } }, "GOOD_JOB_ENABLE_CRON" => "yes").enable_cron?
+    assert_equal 60.0, GoodCron::Configuration.new(cron_graceful_restart_period: 1.minute).graceful_restart_period
+    refute GoodCron::Configuration.new({ cron: { a: ENTRY } }, "GOOD_JOB_ENABLE_CRON" => "off").enable_cron?
+    assert GoodCron::Configuration.new({ cron: { a: ENTRY } }, "GOOD_JOB_ENABLE_CRON" => "yes").enable_cron?
 
     job = SettingsJob.new
     job.priority = -5
@@ -351,7 +351,7 @@ class SettingsValidationTest < Minitest::Test
       scheduler.start
       sleep 2
       raise "the scheduler died" unless scheduler.running?
-      raise "the scheduler did not stop" unless scheduler.stop(10)
+      raise "the scheduler did not stop" unless scheduler.shutdown(timeout: 10)
     RUBY
   end
 

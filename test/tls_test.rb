@@ -6,7 +6,7 @@ require_relative "support/test_logger"
 require "active_job"
 require "active_record"
 require "active_record/database_configurations"
-require "good_cron/rails_config"
+require "good_cron/configuration"
 require "tmpdir"
 
 # TLS to the database with libpq's meaning of sslmode, sslrootcert, sslcert and sslkey, for
@@ -39,7 +39,7 @@ class TlsTest < Minitest::Test
   end
 
   def teardown
-    @engines.each { |engine| engine.is_a?(GoodCron::Poller) ? engine.shutdown(5) : engine.stop(5) }
+    @engines.each { |engine| engine.shutdown(timeout: 5) }
     @servers.each(&:destroy)
     FileUtils.rm_rf(ENV["HOME"])
     ENV["HOME"] = @home
@@ -155,7 +155,7 @@ class TlsTest < Minitest::Test
     end
   end
 
-  # The Railtie's URL for a database.yml (GoodCron::RailsConfig.postgres_url of ActiveRecord's
+  # The Railtie's URL for a database.yml (GoodCron::Configuration.postgres_url of ActiveRecord's
   # configuration hash) keeps its TLS keys, from the URL or from keys of their own.
   def test_database_yml_tls_keys_reach_the_engines
     yml = {
@@ -168,13 +168,13 @@ class TlsTest < Minitest::Test
     configurations = ActiveRecord::DatabaseConfigurations.new(yml)
     yml.each_key do |env|
       config = configurations.configs_for(env_name: env).first.configuration_hash
-      url = GoodCron::RailsConfig.postgres_url(config)
+      url = GoodCron::Configuration.postgres_url(config)
       assert_match(/sslmode=verify-full/, url)
-      poller(url).start.shutdown(5)
+      poller(url).start.shutdown(timeout: 5)
     end
     # Without the authority, the same configuration is refused: the keys were read.
     config = yml["with_keys"].except("sslrootcert")
-    each_engine_refuses(GoodCron::RailsConfig.postgres_url(config), GoodCron::ConfigurationError,
+    each_engine_refuses(GoodCron::Configuration.postgres_url(config), GoodCron::ConfigurationError,
                         /needs the server's root/)
   end
 

@@ -26,7 +26,7 @@ module ActiveJob
       def initialize(database_url: nil, execution_mode: nil)
         @database_url = database_url
         @execution_mode = execution_mode &&
-                          GoodCron::Settings.choice(:execution_mode, execution_mode, GoodCron::RailsConfig::EXECUTION_MODES,
+                          GoodCron::Settings.choice(:execution_mode, execution_mode, GoodCron::Configuration::EXECUTION_MODES,
                                                     subject: "the :good_cron adapter")
         @mutex = Mutex.new
       end

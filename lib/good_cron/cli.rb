@@ -165,14 +165,14 @@ module GoodCron
       if defined?(GoodCron::Railtie)
         GoodCron::Railtie.database_url
       elsif defined?(::ActiveRecord::Base)
-        GoodCron::RailsConfig.postgres_url(::ActiveRecord::Base.connection_db_config.configuration_hash)
+        GoodCron::Configuration.postgres_url(::ActiveRecord::Base.connection_db_config.configuration_hash)
       end || @env["DATABASE_URL"]
     end
 
     def require_good_cron(active_job: false)
       require "active_job" if active_job
       require "good_cron"
-      require "good_cron/rails_config"
+      require "good_cron/configuration"
     end
 
     # A time in a schedule's zone, e.g. "2024-03-10 03:00:00 -04:00".

@@ -4,6 +4,16 @@ module GoodCron
   # What the Scheduler and the Poller share about the native engine each starts: it belongs
   # to the process that started it, and it sends its log lines as Events::Log.
   module EngineOwner
+    # Whether this process's engine runs.
+    def running?
+      !!(@native && engine_owned? && @native.running?)
+    end
+
+    # Why the engine stopped on its own (it kept failing), or nil.
+    def failure
+      @native&.failure
+    end
+
     private
 
     # This process started the engine.
@@ -24,6 +34,14 @@ module GoodCron
 
       @engine_pid = nil
       forget_engine
+    end
+
+    # Runs the block under the engine's lock (+@mutex+), once a forked parent's engine is forgotten.
+    def engine_lock
+      @mutex.synchronize do
+        forget_forked_parent
+        yield
+      end
     end
 
     # A log line of the engine.

@@ -3,14 +3,12 @@
 require "logger"
 
 module GoodCron
-  # What `good_cron start` runs once the app has booted: the poller, the cron scheduler when
-  # cron is enabled, and on SIGTERM or SIGINT a graceful shutdown (running jobs get
+  # What `good_cron start` runs once the app has booted: a Capsule (the poller, the cron scheduler when
+  # cron is enabled), and on SIGTERM or SIGINT a graceful shutdown (running jobs get
   # shutdown_timeout seconds to finish; the rest is released for other processes). A second
   # signal exits at once. An engine that stops on its own ends the process with status 1.
   class Launcher
     SIGNALS = %w[TERM INT].freeze
-    # Seconds the scheduler gets to record what it enqueued.
-    SCHEDULER_STOP = 10
     # How often the engines are looked at while waiting for a signal.
     WATCH_EVERY = 1
 
@@ -48,7 +46,7 @@ module GoodCron
       end
     end
 
-    # +settings+: a RailsConfig (command-line options first).
+    # +settings+: a Configuration (command-line options first).
     def initialize(settings, database_url:, logger:, out: $stdout)
       @settings = settings
       @database_url = database_url
@@ -61,25 +59,17 @@ module GoodCron
       signals = trap_signals
       @log = TerminalLogger.new(@logger, @out)
       job_errors = report_job_errors
-      poller = Poller.new(database_url: @database_url, queues: @settings.queues, max_threads: @settings.max_threads,
-                          poll_interval: @settings.poll_interval, max_cache: @settings.max_cache,
-                          listen: @settings.enable_listen_notify?, logger: @log, cron_enabled: @settings.enable_cron?)
-      scheduler = if @settings.enable_cron?
-                    Scheduler.new(@settings.cron, database_url: @database_url, logger: @log,
-                                                  graceful_restart_period: @settings.graceful_restart_period)
-                  end
-      poller.start
-      scheduler = nil if @signalled # it came while the poller was connecting: no cron to start
-      scheduler&.start
-      @log.announce(status(poller, scheduler))
-      signal, failure = wait(signals, poller, scheduler)
+      capsule = Capsule.new(@settings, database_url: @database_url, logger: @log)
+      capsule.start_jobs
+      capsule.start_cron unless @signalled # it came while the poller was connecting: no cron to start
+      @log.announce(status(capsule))
+      signal, failure = wait(signals, capsule)
       if signal
         @log.announce("good_cron: SIG#{signal} received, shutting down (shutdown_timeout: #{shutdown_timeout_text})")
       else
         @log.announce("good_cron: #{failure}", ::Logger::ERROR)
       end
-      scheduler&.stop(SCHEDULER_STOP)
-      finished = poller.shutdown(@settings.shutdown_timeout)
+      finished = capsule.shutdown(timeout: @settings.shutdown_timeout)
       @log.announce(finished ? "good_cron stopped" : "good_cron stopped; jobs still running were released to run again")
       signal ? 0 : 1
     ensure
@@ -88,12 +78,13 @@ module GoodCron
 
     private
 
-    def status(poller, scheduler)
+    def status(capsule)
+      poller = capsule.poller
       pools = poller.pools.map { |queues, threads| "#{queues.inspect} × #{threads}" }.join(", ")
       poll = @settings.poll_interval.positive? ? "poll every #{seconds(@settings.poll_interval)}" : "no polling"
       "good_cron started (pid #{::Process.pid}, process #{poller.process_id}): queues #{pools}; #{poll}; " \
         "LISTEN #{@settings.enable_listen_notify? ? "on" : "off"}; shutdown_timeout: #{shutdown_timeout_text}; " \
-        "#{scheduler ? cron_text : "cron off"}"
+        "#{capsule.scheduler&.running? ? cron_text : "cron off"}"
     end
 
     def cron_text
@@ -141,15 +132,12 @@ module GoodCron
     end
 
     # [signal, nil] once a signal came, or [nil, why] once an engine stopped on its own.
-    def wait(reader, poller, scheduler)
+    def wait(reader, capsule)
       loop do
         return [reader.gets.to_s.strip, nil] if reader.wait_readable(WATCH_EVERY)
 
-        { "poller" => poller, "cron scheduler" => scheduler }.each do |name, engine|
-          next if engine.nil? || engine.running?
-
-          return [nil, "the #{name} stopped: #{engine.failure || "for no reason it gave"}"]
-        end
+        failure = capsule.failure
+        return [nil, failure] if failure
       end
     end
   end

@@ -4,6 +4,7 @@ require "json"
 require "logger"
 require "socket"
 require "active_job"
+require_relative "configuration"
 require_relative "engine_owner"
 
 module GoodCron
@@ -14,7 +15,7 @@ module GoodCron
   #
   #   poller = GoodCron::Poller.new(database_url: ENV["DATABASE_URL"], queues: "mailers:2;*", max_threads: 5)
   #   poller.start
-  #   poller.shutdown(25) # finish running jobs for up to 25 s, then release them
+  #   poller.shutdown(timeout: 25) # finish running jobs for up to 25 s, then release them
   class Poller
     include EngineOwner
 
@@ -26,11 +27,6 @@ module GoodCron
     LOG_WAIT = 0.5
     # How long shutdown waits for the engine to release jobs and remove the process row.
     ENGINE_WAIT = 10
-    SETTINGS = "the poller's settings"
-    # Seconds a connection may take before the database counts as unreachable.
-    CONNECT_TIMEOUT = 5
-    # Seconds between refreshes of the process row: GoodJob's (Process::STALE_INTERVAL).
-    HEARTBEAT_INTERVAL = 30
 
     # The job this thread is running (the adapter turns its retry into a reschedule).
     def self.current_job
@@ -41,29 +37,21 @@ module GoodCron
     # `[[queues, threads], …]`: the pools the queues setting describes (once started).
     attr_reader :pools
 
-    # +queues+ and +max_threads+ as GoodJob reads them ("mailers:2;default,low"; threads per
-    # pool without a count, 1 to 1000); +poll_interval+ in seconds, up to a week (≤ 0: only
-    # LISTEN/NOTIFY and known scheduled times wake it); +max_cache+: how many upcoming
-    # scheduled times it keeps (up to a million); +heartbeat_interval+: seconds between
-    # refreshes of the good_job_processes row (0.001 up to a week). Numbers may be given as
-    # text ("5").
-    def initialize(database_url: nil, queues: "*", max_threads: 5, poll_interval: 10, max_cache: 10_000,
-                   listen: true, logger: GoodCron.logger, cron_enabled: false, connect_timeout: CONNECT_TIMEOUT,
-                   heartbeat_interval: HEARTBEAT_INTERVAL)
-      @database_url = database_url || GoodCron.database_url or
-        raise ArgumentError, "good_cron needs a database: pass database_url: or set DATABASE_URL"
-      @database_url = Settings.database_url(:database_url, @database_url, subject: SETTINGS)
-      @queues = read_queues(queues)
-      @max_threads = Settings.integer(:max_threads, max_threads, 1..Settings::MAX_THREADS, subject: SETTINGS)
-      @poll_interval = Settings.seconds(:poll_interval, poll_interval, -Settings::MAX_PERIOD..Settings::MAX_PERIOD,
-                                        subject: SETTINGS)
-      @max_cache = Settings.integer(:max_cache, max_cache, 0..Settings::MAX_CACHE, subject: SETTINGS)
-      @connect_timeout = Settings.seconds(:connect_timeout, connect_timeout, 0..Settings::MAX_CONNECT_TIMEOUT,
-                                          positive: true, subject: SETTINGS)
-      @heartbeat_interval = Settings.seconds(:heartbeat_interval, heartbeat_interval,
-                                             Settings::MIN_HEARTBEAT_INTERVAL..Settings::MAX_PERIOD, subject: SETTINGS)
-      @listen = listen ? true : false
-      @cron_enabled = cron_enabled
+    # +configuration+: a Configuration, whose queues, max_threads, poll_interval, max_cache,
+    # enable_listen_notify, connect_timeout and heartbeat_interval it runs with (and
+    # enable_cron?, which GoodJob's dashboard shows); without one, +options+ give those in plain
+    # Ruby (`queues: "mailers:2;*", max_threads: 5`), checked by a Configuration all the same.
+    def initialize(configuration: nil, database_url: nil, logger: GoodCron.logger, **options)
+      configuration = Configuration.for_engine(configuration, options)
+      @database_url = Configuration.database_url(database_url)
+      @queues = configuration.queues
+      @max_threads = configuration.max_threads
+      @poll_interval = configuration.poll_interval
+      @max_cache = configuration.max_cache
+      @listen = configuration.enable_listen_notify?
+      @connect_timeout = configuration.connect_timeout
+      @heartbeat_interval = configuration.heartbeat_interval
+      @cron_enabled = configuration.enable_cron?
       @logger = logger
       @mutex = Mutex.new
     end
@@ -73,12 +61,11 @@ module GoodCron
     # database, ConfigurationError for a bad URL; an unreachable database is not an error (the
     # engine logs it at once and retries). At exit, a poller still running is shut down.
     def start
-      @mutex.synchronize do
-        forget_forked_parent
+      engine_lock do
         return self if @native
 
         ErrorEvents.subscribe
-        at_exit { shutdown(0) } unless @exit_hook
+        at_exit { shutdown(timeout: 0) } unless @exit_hook
         @exit_hook = true
         native = NativePoller.start(JSON.generate(native_config))
         @native = native
@@ -95,17 +82,22 @@ module GoodCron
       end
     end
 
-    # Stops taking jobs, releases those taken but not started, waits up to +timeout+
-    # seconds (nil or negative: as long as they take) for the running ones, then kills and
-    # releases what still runs (they run again elsewhere; the attempt is recorded as
-    # interrupted). True when every running job finished.
-    def shutdown(timeout = -1)
-      @mutex.synchronize do
-        forget_forked_parent
+    # Stops taking jobs and releases those taken but not started. +timeout+ (seconds) as
+    # GoodJob's shutdown(timeout:): nil returns nil at once (running jobs finish on their own;
+    # a later shutdown, or the exit, stops the engine); -1 waits as long as running jobs take;
+    # 0 stops now; N > 0 waits up to N seconds. Jobs still running then are killed and released
+    # (they run again elsewhere; the attempt is recorded as interrupted). True when every
+    # running job finished.
+    def shutdown(timeout: -1)
+      engine_lock do
         native = @native or return true
+        if timeout.nil?
+          native.close(0)
+          return nil
+        end
 
         native.close(ENGINE_WAIT)
-        deadline = timeout.nil? || timeout.negative? ? nil : monotonic_now + timeout
+        deadline = monotonic_now + timeout unless timeout.negative?
         finished = @threads.map { |thread| thread.join(deadline && [deadline - monotonic_now, 0].max) }.all?
         unless finished
           @threads.each(&:kill).each { |thread| thread.join(TAKE_WAIT * 5) }
@@ -115,15 +107,6 @@ module GoodCron
         @native = @threads = @logs = nil
         finished
       end
-    end
-
-    def running?
-      !!(@native && engine_owned? && @native.running?)
-    end
-
-    # Why the engine stopped on its own (it kept failing), or nil.
-    def failure
-      @native&.failure
     end
 
     # Whether +thread+ is one that runs this poller's jobs.
@@ -137,18 +120,6 @@ module GoodCron
     end
 
     private
-
-    # GoodJob's queues string; each pool's own thread count ("mailers:2") within max_threads' range.
-    def read_queues(queues)
-      text = Settings.string(:queues, queues, empty: true, subject: SETTINGS)
-      text.split(";").each do |pool|
-        _, colon, count = pool.rpartition(":")
-        next if colon.empty?
-
-        Settings.integer("queues (the thread count of #{pool.strip.inspect})", count, 1..Settings::MAX_THREADS, subject: SETTINGS)
-      end
-      text
-    end
 
     def native_config
       {

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
-require_relative "rails_config"
+require_relative "configuration"
+require_relative "capsule"
 
 module GoodCron
   # Runs good_cron in a Rails app from GoodJob's cron configuration (`config.good_job`'s
@@ -9,17 +10,15 @@ module GoodCron
   #
   # - after initialization it starts the scheduler in server processes (`rails server`, a Rack
   #   server loading config.ru, GoodJob's `good_job start`), or wherever GOOD_CRON_START=1;
-  # - GoodJob's execution_mode (RailsConfig#execution_mode) decides where jobs run: :async and
+  # - GoodJob's execution_mode (Configuration#execution_mode) decides where jobs run: :async and
   #   :async_server in those processes too (the poller; by default in development), :async_all
   #   in every process but GOOD_CRON_START=0's, :external nowhere here (by default in
   #   production), :inline in the enqueuing thread (the adapter); not on GoodJob's own adapter,
   #   which runs its jobs itself; a process that forks workers leaves the jobs to them;
   # - a forked child (a Puma cluster worker) or a daemonized process starts its own;
-  # - at exit it stops both (the poller with GoodJob's shutdown_timeout);
+  # - at exit it stops both (GoodCron::Capsule#shutdown with GoodJob's shutdown_timeout);
   # - GoodJob's own cron manager is switched off, so cron runs once, here.
   class Railtie < ::Rails::Railtie
-    # Seconds to wait at exit for the scheduler to stop.
-    STOP_TIMEOUT = 10
     # Stack frames that show a Rack server is booting the app (GoodJob's in_webserver? test).
     SERVER_FRAMES = %r{config\.ru|/rack/handler/|puma/request}.freeze
 
@@ -66,18 +65,26 @@ module GoodCron
     end
 
     class << self
-      # The running scheduler and poller, or nil in processes where they do not run.
-      attr_reader :scheduler, :poller
+      # The engines of this process (GoodCron::Capsule), or nil where neither runs.
+      attr_reader :capsule
       # GoodJob's execution mode, as read at boot (nil before).
       attr_reader :execution_mode
 
+      # The running scheduler and poller, or nil in processes where they do not run.
+      def scheduler
+        @capsule&.scheduler
+      end
+
+      def poller
+        @capsule&.poller
+      end
+
       def boot
-        settings = RailsConfig.new(::Rails.application.config.good_job)
-        settings.worker! if worker_process?
-        settings.check!
-        @settings = settings
-        @execution_mode = settings.execution_mode
-        cron = start_here? && settings.enable_cron?
+        configuration = self.configuration
+        configuration.worker! if worker_process?
+        configuration.check!
+        @execution_mode = configuration.execution_mode
+        cron = start_here? && configuration.enable_cron?
         jobs = jobs_here?(@execution_mode) && !good_job_adapter?
         unless cron || jobs
           # Not where GOOD_CRON_START=0 said so: `good_cron start` and `list` boot with it and run their own.
@@ -85,21 +92,25 @@ module GoodCron
           return
         end
 
-        start_scheduler(settings) if cron
-        start_poller(settings) if jobs
+        @capsule = Capsule.new(configuration, database_url: database_url, logger: logger, cron: cron, jobs: jobs).start
+        logger.info "good_cron: cron scheduler started with #{configuration.cron.size} entries (pid #{::Process.pid})" if cron
+        logger.info "good_cron: poller started, queues #{configuration.queues.inspect} (pid #{::Process.pid})" if jobs
         ::Process.singleton_class.prepend(ForkHook)
         at_exit { stop }
       end
 
+      # The app's settings: config.good_job (+options+, the command line's, first) and config.good_cron.
+      def configuration(env = ENV, options = {})
+        config = ::Rails.application.config
+        Configuration.new(config.respond_to?(:good_job) ? config.good_job : {}, env, options,
+                          config.respond_to?(:good_cron) ? config.good_cron : {})
+      end
+
       def restart_after_fork
-        if @scheduler
-          @scheduler.start
-          logger.info "good_cron: cron scheduler restarted after fork (pid #{::Process.pid})"
-        end
-        if @poller
-          @poller.start
-          logger.info "good_cron: poller restarted after fork (pid #{::Process.pid})"
-        end
+        capsule = @capsule or return
+        capsule.start
+        logger.info "good_cron: cron scheduler restarted after fork (pid #{::Process.pid})" if capsule.scheduler
+        logger.info "good_cron: poller restarted after fork (pid #{::Process.pid})" if capsule.poller
       rescue StandardError => e
         logger.error "good_cron: could not restart after fork: #{e.class}: #{e.message}"
       end
@@ -108,23 +119,21 @@ module GoodCron
       # GoodJob's advice for Puma (`before_fork { GoodJob.shutdown }`) does: its poller stops
       # at its first fork. A job that forks does not stop its own poller.
       def hand_jobs_to_children
-        poller = @poller or return
+        poller = self.poller or return
         return if poller.job_thread?(Thread.current) || !poller.running?
 
-        poller.shutdown(@settings.shutdown_timeout)
+        poller.shutdown(timeout: @capsule.configuration.shutdown_timeout)
         logger.info "good_cron: poller stopped in the parent of forked workers (pid #{::Process.pid})"
       end
 
-      def stop(timeout = STOP_TIMEOUT)
-        scheduler = @scheduler
-        poller = @poller
-        @scheduler = @poller = nil
-        stop_scheduler(scheduler, timeout) if scheduler
-        return unless poller
-
-        running = poller.running?
-        finished = poller.shutdown(@settings.shutdown_timeout)
-        logger.info "good_cron: poller stopped (pid #{::Process.pid})#{"; running jobs were released" unless finished}" if running
+      def stop
+        capsule = @capsule or return
+        @capsule = nil
+        cron_running = capsule.scheduler&.running?
+        jobs_running = capsule.poller&.running?
+        finished = capsule.shutdown
+        logger.info "good_cron: cron scheduler stopped (pid #{::Process.pid})" if cron_running && !capsule.scheduler.running?
+        logger.info "good_cron: poller stopped (pid #{::Process.pid})#{"; running jobs were released" unless finished}" if jobs_running
       end
 
       # GOOD_CRON_START=1 or 0 decides; otherwise only a server process runs the scheduler,
@@ -151,11 +160,8 @@ module GoodCron
       # The app's scheduler as its configuration describes it, not started: the one the server
       # starts, and the one GoodCron.entries/enable/disable/enqueue_now and `good_cron list`
       # act through where none runs (they need only the configuration and the database).
-      def configured_scheduler(settings = RailsConfig.new(::Rails.application.config.good_job), database_url: nil,
-                               logger: self.logger)
-        Scheduler.new(settings.cron, database_url: database_url || self.database_url, logger: logger,
-                                     graceful_restart_period: settings.graceful_restart_period,
-                                     enqueue: ::Rails.application.config.good_cron.enqueue || :auto)
+      def configured_scheduler(configuration = self.configuration, database_url: nil, logger: self.logger)
+        Scheduler.new(configuration: configuration, database_url: database_url || self.database_url, logger: logger)
       end
 
       # `config.good_cron.database_url`, else the app's ActiveRecord database (which already
@@ -165,30 +171,6 @@ module GoodCron
       end
 
       private
-
-      def start_scheduler(settings)
-        @scheduler = configured_scheduler(settings)
-        @scheduler.start
-        logger.info "good_cron: cron scheduler started with #{settings.cron.size} entries (pid #{::Process.pid})"
-      end
-
-      # GoodJob's async execution mode: jobs run on threads of this server process.
-      def start_poller(settings)
-        @poller = Poller.new(database_url: database_url, queues: settings.queues, max_threads: settings.max_threads,
-                             poll_interval: settings.poll_interval, max_cache: settings.max_cache,
-                             listen: settings.enable_listen_notify?, logger: logger, cron_enabled: settings.enable_cron?)
-        @poller.start
-        logger.info "good_cron: poller started, queues #{settings.queues.inspect} (pid #{::Process.pid})"
-      end
-
-      def stop_scheduler(scheduler, timeout)
-        running = scheduler.running?
-        if !scheduler.stop(timeout)
-          logger.warn "good_cron: the cron scheduler did not stop within #{timeout} s (pid #{::Process.pid})"
-        elsif running
-          logger.info "good_cron: cron scheduler stopped (pid #{::Process.pid})"
-        end
-      end
 
       # Whether the app's jobs go to GoodJob's own adapter, which runs them itself in the async
       # modes: a poller of good_cron's beside it would only add threads.
@@ -219,7 +201,7 @@ module GoodCron
         return unless defined?(::ActiveRecord::Base)
 
         db_config = ::ActiveRecord::Base.connection_db_config
-        RailsConfig.postgres_url(db_config.configuration_hash) or
+        Configuration.postgres_url(db_config.configuration_hash) or
           raise ConfigurationError.new(["good_cron needs PostgreSQL, but the app's database uses #{db_config.adapter}: " \
                                         "set config.good_cron.database_url"])
       rescue ::ActiveRecord::ConnectionNotEstablished

@@ -3,6 +3,7 @@
 require "json"
 require "logger"
 require "active_job"
+require_relative "configuration"
 require_relative "cron_entry"
 require_relative "engine_owner"
 
@@ -15,7 +16,7 @@ module GoodCron
   #   scheduler = GoodCron::Scheduler.new({ sync: { cron: "every minute", class: "SyncJob" } },
   #                                       database_url: ENV["DATABASE_URL"])
   #   scheduler.start
-  #   scheduler.stop(5)
+  #   scheduler.shutdown(timeout: 5)
   class Scheduler
     include EngineOwner
 
@@ -32,20 +33,19 @@ module GoodCron
 
     attr_reader :database_url, :graceful_restart_period, :logger
 
-    # +enqueue+: :auto (the engine inserts GoodJob rows where it can, else ActiveJob enqueues),
-    # :good_jobs or :active_job. +graceful_restart_period+: seconds (0 to a week) back from
-    # start that missed runs are caught up. +claim_timeout+: seconds (up to a week) after which
-    # a run claimed by a process that died before enqueuing it is taken over (default 30).
-    def initialize(cron_hash, database_url: nil, graceful_restart_period: nil, logger: GoodCron.logger,
-                   enqueue: :auto, claim_timeout: nil)
-      @cron_entries = CronEntry.all_from(cron_hash, enqueue: enqueue)
+    # +cron_hash+: GoodJob's cron hash (default: the configuration's). +configuration+: a
+    # Configuration, whose enqueue, cron_graceful_restart_period and claim_timeout it runs with;
+    # without one, +options+ give them in plain Ruby: +enqueue+ (:auto, :good_jobs or
+    # :active_job), +graceful_restart_period+ (seconds, 0 to a week, back from start that missed
+    # runs are caught up) and +claim_timeout+ (seconds after which a run claimed by a process
+    # that died before enqueuing it is taken over; default 30).
+    def initialize(cron_hash = nil, configuration: nil, database_url: nil, logger: GoodCron.logger, **options)
+      configuration = Configuration.for_engine(configuration, options.transform_keys(graceful_restart_period: :cron_graceful_restart_period))
+      @cron_entries = CronEntry.all_from(cron_hash || configuration.cron, enqueue: configuration.enqueue)
       @by_key = @cron_entries.to_h { |entry| [entry.key, entry] }
-      @database_url = database_url || GoodCron.database_url or
-        raise ArgumentError, "good_cron needs a database: pass database_url: or set DATABASE_URL"
-      @database_url = Settings.database_url(:database_url, @database_url)
-      @graceful_restart_period = graceful_restart_period &&
-                                 Settings.seconds(:graceful_restart_period, graceful_restart_period, 0..Settings::MAX_PERIOD)
-      @claim_timeout = claim_timeout && Settings.seconds(:claim_timeout, claim_timeout, 0..Settings::MAX_PERIOD, positive: true)
+      @database_url = Configuration.database_url(database_url)
+      @graceful_restart_period = configuration.graceful_restart_period
+      @claim_timeout = configuration.claim_timeout
       @logger = logger
       @mutex = Mutex.new
     end
@@ -54,8 +54,7 @@ module GoodCron
     # missing (GoodJob's for direct entries, good_cron_claims for the others); an unreachable
     # database is not an error (the engine retries and logs).
     def start
-      @mutex.synchronize do
-        forget_forked_parent
+      engine_lock do
         return true if @native&.running?
 
         @native = NativeScheduler.start(JSON.generate(native_config))
@@ -68,13 +67,18 @@ module GoodCron
       end
     end
 
-    # Stops the engine, waiting up to +timeout+ seconds (forever when nil); true once stopped.
-    def stop(timeout = nil)
-      @mutex.synchronize do
-        forget_forked_parent
+    # Stops the engine, letting the enqueues it handed over finish first. +timeout+ (seconds) as
+    # GoodJob's shutdown(timeout:): nil stops on a thread of its own and returns nil at once;
+    # -1 waits as long as it takes; 0 or N > 0 waits up to that long. True once stopped.
+    def shutdown(timeout: -1)
+      if timeout.nil?
+        Thread.new { shutdown(timeout: -1) }.name = "good_cron scheduler shutdown" if @native
+        return nil
+      end
+      engine_lock do
         return true unless @native
 
-        deadline = timeout && (monotonic_now + timeout)
+        deadline = monotonic_now + timeout unless timeout.negative?
         finish_enqueues(deadline)
         # Wait in slices so that signals and Thread#raise still reach this thread.
         until (stopped = @native.stop(deadline ? (deadline - monotonic_now).clamp(0, 0.1) : 0.1))
@@ -87,15 +91,6 @@ module GoodCron
         end
         stopped
       end
-    end
-
-    def running?
-      !!(@native && engine_owned? && @native.running?)
-    end
-
-    # Why the engine stopped on its own (it kept failing), or nil.
-    def failure
-      @native&.failure
     end
 
     # Each entry with its schedule, next run, last run (from the database) and enabled state

@@ -164,27 +164,36 @@ impl Schedule {
         self.zone.segment(t).offset
     }
 
+    /// Spring forward: whether the clock jumping at `start` from UTC offset `before` to
+    /// `offset` skips a fixed time of this schedule, which then runs once, as the gap ends.
+    fn runs_as_gap_ends(&self, start: i64, before: i64, offset: i64) -> bool {
+        !self.cron.hours_follow_instants
+            && before < offset
+            && self
+                .cron
+                .next_local(start + before)
+                .is_some_and(|l| l < start + offset)
+    }
+
+    /// Fall back: whether the clock going back from UTC offset `before` to `offset` repeats
+    /// an hour whose fixed times of this schedule run on the first pass only.
+    fn repeats(&self, before: i64, offset: i64) -> bool {
+        !self.cron.hours_follow_instants && before > offset
+    }
+
     /// The first instant strictly after `t` (seconds since the Unix epoch).
     pub fn next_after(&self, t: i64) -> Option<i64> {
-        let fixed = !self.cron.hours_follow_instants;
         let mut from = t.checked_add(1)?;
         loop {
             let segment = self.zone.segment(from);
             let offset = segment.offset;
             let mut earliest_local = from + offset;
             if let Some((start, before)) = segment.start {
-                if fixed && from == start && before < offset {
-                    // Spring forward: a fixed time in the skipped hour runs once, as the gap ends.
-                    if self
-                        .cron
-                        .next_local(start + before)
-                        .is_some_and(|l| l < start + offset)
-                    {
-                        return Some(start);
-                    }
+                if from == start && self.runs_as_gap_ends(start, before, offset) {
+                    return Some(start);
                 }
-                if fixed && before > offset {
-                    // Fall back: a fixed time in the repeated hour ran on its first pass.
+                if self.repeats(before, offset) {
+                    // A fixed time in the repeated hour ran on its first pass.
                     earliest_local = earliest_local.max(start + before);
                 }
             }
@@ -211,7 +220,6 @@ impl Schedule {
 
     /// The last instant strictly before `t`.
     pub fn previous_before(&self, t: i64) -> Option<i64> {
-        let fixed = !self.cron.hours_follow_instants;
         let mut to = t.checked_sub(1)?;
         loop {
             let segment = self.zone.segment(to);
@@ -220,19 +228,12 @@ impl Schedule {
             let Some((start, before)) = segment.start else {
                 return candidate.map(|(_, at)| at);
             };
-            let repeated = fixed && before > offset;
             if let Some((local, at)) = candidate {
-                if at >= start && !(repeated && local < start + before) {
+                if at >= start && !(self.repeats(before, offset) && local < start + before) {
                     return Some(at);
                 }
             }
-            if fixed
-                && before < offset
-                && self
-                    .cron
-                    .next_local(start + before)
-                    .is_some_and(|l| l < start + offset)
-            {
+            if self.runs_as_gap_ends(start, before, offset) {
                 return Some(start);
             }
             to = start - 1;

@@ -14,6 +14,14 @@ macro_rules! column {
     };
 }
 
+/// `query.bind(column!(rows, a)).bind(column!(rows, b))…`: the statements here take their rows
+/// as one array per field.
+macro_rules! bind_columns {
+    ($query:expr, $rows:expr, [$($field:ident),+ $(,)?]) => {
+        $query$(.bind(column!($rows, $field)))+
+    };
+}
+
 mod error;
 pub mod jobs;
 mod tls;
@@ -350,19 +358,23 @@ impl Store {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(&CLAIM_SQL)
-            .bind(column!(claims, id))
-            .bind(column!(claims, cron_key))
-            .bind(column!(claims, cron_at))
-            .bind(column!(claims, queue_name))
-            .bind(column!(claims, priority))
-            .bind(column!(claims, job_class))
-            .bind(column!(claims, serialized_params))
-            .bind(column!(claims, scheduled_at))
-            .bind(column!(claims, created_at))
-            .bind(column!(claims, enabled_by_default))
-            .fetch_all(&self.pool)
-            .await?;
+        let query = bind_columns!(
+            sqlx::query(&CLAIM_SQL),
+            claims,
+            [
+                id,
+                cron_key,
+                cron_at,
+                queue_name,
+                priority,
+                job_class,
+                serialized_params,
+                scheduled_at,
+                created_at,
+                enabled_by_default,
+            ]
+        );
+        let rows = query.fetch_all(&self.pool).await?;
         let outcomes = outcomes(claims.len(), &rows, |_| Ok(()))?;
         Ok(outcomes.into_iter().map(|(outcome, ())| outcome).collect())
     }
@@ -388,10 +400,8 @@ impl Store {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(&CLAIM_LEDGER_SQL[usize::from(settings)])
-            .bind(column!(claims, cron_key))
-            .bind(column!(claims, cron_at))
-            .bind(column!(claims, enabled_by_default))
+        let query = sqlx::query(&CLAIM_LEDGER_SQL[usize::from(settings)]);
+        let rows = bind_columns!(query, claims, [cron_key, cron_at, enabled_by_default])
             .bind(process)
             .fetch_all(&self.pool)
             .await?;

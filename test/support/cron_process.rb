@@ -126,7 +126,7 @@ if options[:measure_from] && options[:measure_until] && wait_until.call(options[
   end
 end
 wait_until.call(options[:until])
-scheduler.stop(10)
+scheduler.shutdown(timeout: 10)
 cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu_before
 max_rss_kb = File.read("/proc/self/status")[/VmHWM:\s+(\d+)/, 1].to_i
 $stdout.puts JSON.generate(pid: Process.pid, claimed: logger.claimed, cpu_seconds: cpu.round(3),

@@ -37,7 +37,7 @@ module InProcessPoller
 
   def teardown
     self.class::JOURNAL.open_all
-    @pollers.each { |poller| poller.shutdown(10) if poller.running? }
+    @pollers.each { |poller| poller.shutdown(timeout: 10) if poller.running? }
     ActiveJob::Base.logger = @previous_logger
   end
 

@@ -62,8 +62,7 @@ module GoodCron
     end
 
     def rails_source(app, options)
-      config = ::Rails.application.config
-      settings = GoodCron::RailsConfig.new(config.respond_to?(:good_job) ? config.good_job : {}, @env)
+      settings = GoodCron::Railtie.configuration(@env)
       notes = []
       unless settings.enable_cron?
         notes << "cron is not enabled in this app (config.good_job.enable_cron / GOOD_JOB_ENABLE_CRON): " \

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "../configuration" # the defaults in the help; it needs no Rails
+
 module GoodCron
   # `good_cron start`: boots the app and runs its engines until a signal.
   class CLI
@@ -13,15 +15,19 @@ module GoodCron
       o.separator "  config.good_job, then to GOOD_JOB_* variables, as GoodJob's own start does."
       o.on("--app PATH", "the Rails app (default: the current directory)") { |v| options[:app] = v }
       o.on("-e", "--environment ENV", "RAILS_ENV (default: RAILS_ENV, else development)") { |v| options[:environment] = v }
+      defaults = GoodCron::Configuration
       o.on("--queues QUEUES", "queues to run, GoodJob's syntax: \"*\", \"a,b\", \"-a\", \"+a,b\",",
-           "pools \"mailers:2;default\" (GOOD_JOB_QUEUES; default \"*\")") { |v| options[:queues] = v }
-      o.on("--max-threads COUNT", "threads per pool (GOOD_JOB_MAX_THREADS; default 5)") { |v| options[:max_threads] = v }
-      o.on("--poll-interval SECONDS", "seconds between polls, ≤ 0 for none (GOOD_JOB_POLL_INTERVAL; default 10)") do |v|
-        options[:poll_interval] = v
+           "pools \"mailers:2;default\" (GOOD_JOB_QUEUES; default #{defaults::DEFAULT_QUEUES.inspect})") { |v| options[:queues] = v }
+      o.on("--max-threads COUNT", "threads per pool (GOOD_JOB_MAX_THREADS; default #{defaults::DEFAULT_MAX_THREADS})") do |v|
+        options[:max_threads] = v
       end
-      o.on("--max-cache COUNT", "upcoming scheduled times kept (GOOD_JOB_MAX_CACHE; default 10000)") { |v| options[:max_cache] = v }
+      o.on("--poll-interval SECONDS", "seconds between polls, ≤ 0 for none",
+           "(GOOD_JOB_POLL_INTERVAL; default #{defaults::DEFAULT_POLL_INTERVAL})") { |v| options[:poll_interval] = v }
+      o.on("--max-cache COUNT", "upcoming scheduled times kept (GOOD_JOB_MAX_CACHE; default #{defaults::DEFAULT_MAX_CACHE})") do |v|
+        options[:max_cache] = v
+      end
       o.on("--shutdown-timeout SECONDS", "wait for running jobs at shutdown, -1 forever",
-           "(GOOD_JOB_SHUTDOWN_TIMEOUT; default -1)") { |v| options[:shutdown_timeout] = v }
+           "(GOOD_JOB_SHUTDOWN_TIMEOUT; default #{defaults::DEFAULT_SHUTDOWN_TIMEOUT})") { |v| options[:shutdown_timeout] = v }
       o.on("--enable-cron", "run the cron scheduler too (GOOD_JOB_ENABLE_CRON)") { options[:enable_cron] = true }
       o.on("--database-url URL", "the database (default: the app's ActiveRecord database)") { |v| options[:database_url] = v }
     end
@@ -38,8 +44,7 @@ module GoodCron
 
     def launch(options)
       require "good_cron/launcher"
-      config = ::Rails.application.config
-      settings = GoodCron::RailsConfig.new(config.respond_to?(:good_job) ? config.good_job : {}, @env, options).check!
+      settings = GoodCron::Railtie.configuration(@env, options).check!
       GoodCron::Launcher.new(settings, database_url: options[:database_url] || rails_database_url,
                                        logger: ::Rails.logger || GoodCron.logger, out: @out).run
     rescue GoodCron::ConfigurationError, GoodCron::SchemaError, GoodCron::DatabaseError, ArgumentError => e

@@ -12,7 +12,7 @@ mod tests;
 
 use super::civil::{days_in_month, Date, DAY};
 
-pub(crate) use parse::{parse_fields, shown};
+pub(crate) use parse::{parse_fields, shown, Field};
 
 /// Days of the month, or `None` for `*`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +73,39 @@ fn prev_bit(mask: u64, upto: u32) -> Option<u32> {
     (m != 0).then(|| 63 - m.leading_zeros())
 }
 
+/// Which way a search within a day goes: `Later` for the next run, `Earlier` for the last.
+#[derive(Clone, Copy)]
+enum Direction {
+    Later,
+    Earlier,
+}
+
+impl Direction {
+    /// Where a minute or second search starts once the hour or minute has moved.
+    fn start(self) -> u32 {
+        match self {
+            Direction::Later => 0,
+            Direction::Earlier => 59,
+        }
+    }
+
+    /// The nearest bit of `mask` set at `from` or beyond it.
+    fn nearest(self, mask: u64, from: u32) -> Option<u32> {
+        match self {
+            Direction::Later => next_bit(mask, from),
+            Direction::Earlier => prev_bit(mask, from),
+        }
+    }
+
+    /// The value one beyond `value`.
+    fn step(self, value: u32) -> Option<u32> {
+        match self {
+            Direction::Later => value.checked_add(1),
+            Direction::Earlier => value.checked_sub(1),
+        }
+    }
+}
+
 impl Cron {
     fn day_matches(&self, date: Date, weekday: u32, month_length: u32) -> bool {
         let monthday = self.monthdays.as_ref().map(|md| {
@@ -108,54 +141,34 @@ impl Cron {
         }
     }
 
-    /// The first second of the day at or after `second_of_day` that matches, if any.
-    fn next_time_of_day(&self, second_of_day: u32) -> Option<u32> {
+    /// The nearest second of the day from `second_of_day` on, going `way`, that matches,
+    /// if any (`second_of_day` itself included).
+    fn time_of_day(&self, second_of_day: u32, way: Direction) -> Option<u32> {
         let (h0, m0, s0) = (
             second_of_day / 3600,
             second_of_day / 60 % 60,
             second_of_day % 60,
         );
-        let mut hour = next_bit(u64::from(self.hours), h0)?;
-        let (mut minute, mut second) = if hour == h0 { (m0, s0) } else { (0, 0) };
+        let hours = u64::from(self.hours);
+        let mut hour = way.nearest(hours, h0)?;
+        let (mut minute, mut second) = if hour == h0 {
+            (m0, s0)
+        } else {
+            (way.start(), way.start())
+        };
         loop {
-            if let Some(m) = next_bit(self.minutes, minute) {
-                let from = if m == minute { second } else { 0 };
-                if let Some(s) = next_bit(self.seconds, from) {
+            if let Some(m) = way.nearest(self.minutes, minute) {
+                let from = if m == minute { second } else { way.start() };
+                if let Some(s) = way.nearest(self.seconds, from) {
                     return Some(hour * 3600 + m * 60 + s);
                 }
-                if let Some(m) = next_bit(self.minutes, m + 1) {
-                    return Some(hour * 3600 + m * 60 + self.seconds.trailing_zeros());
-                }
-            }
-            hour = next_bit(u64::from(self.hours), hour + 1)?;
-            (minute, second) = (0, 0);
-        }
-    }
-
-    /// The last second of the day at or before `second_of_day` that matches, if any.
-    fn prev_time_of_day(&self, second_of_day: u32) -> Option<u32> {
-        let (h0, m0, s0) = (
-            second_of_day / 3600,
-            second_of_day / 60 % 60,
-            second_of_day % 60,
-        );
-        let last_second = 63 - self.seconds.leading_zeros();
-        let mut hour = prev_bit(u64::from(self.hours), h0)?;
-        let (mut minute, mut second) = if hour == h0 { (m0, s0) } else { (59, 59) };
-        loop {
-            if let Some(m) = prev_bit(self.minutes, minute) {
-                let upto = if m == minute { second } else { 59 };
-                if let Some(s) = prev_bit(self.seconds, upto) {
+                if let Some(m) = way.step(m).and_then(|m| way.nearest(self.minutes, m)) {
+                    let s = way.nearest(self.seconds, way.start())?;
                     return Some(hour * 3600 + m * 60 + s);
                 }
-                if let Some(m) = m.checked_sub(1).and_then(|m| prev_bit(self.minutes, m)) {
-                    return Some(hour * 3600 + m * 60 + last_second);
-                }
             }
-            hour = hour
-                .checked_sub(1)
-                .and_then(|h| prev_bit(u64::from(self.hours), h))?;
-            (minute, second) = (59, 59);
+            hour = way.step(hour).and_then(|h| way.nearest(hours, h))?;
+            (minute, second) = (way.start(), way.start());
         }
     }
 
@@ -186,7 +199,7 @@ impl Cron {
             let mut weekday = date.weekday();
             while date.day <= length {
                 if self.day_matches(date, weekday, length) {
-                    if let Some(t) = self.next_time_of_day(second_of_day) {
+                    if let Some(t) = self.time_of_day(second_of_day, Direction::Later) {
                         return Some(date.days() * DAY + i64::from(t));
                     }
                 }
@@ -236,7 +249,7 @@ impl Cron {
             let mut weekday = date.weekday();
             loop {
                 if self.day_matches(date, weekday, length) {
-                    if let Some(t) = self.prev_time_of_day(second_of_day) {
+                    if let Some(t) = self.time_of_day(second_of_day, Direction::Earlier) {
                         return Some(date.days() * DAY + i64::from(t));
                     }
                 }

@@ -4,8 +4,9 @@
 use super::{Cron, MonthDays, Weekday};
 use std::fmt::Write as _;
 
+/// A field of a cron line; natural language steps through the same fields.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Field {
+pub(crate) enum Field {
     Second,
     Minute,
     Hour,
@@ -15,7 +16,7 @@ enum Field {
 }
 
 impl Field {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Field::Second => "second",
             Field::Minute => "minute",
@@ -27,7 +28,7 @@ impl Field {
     }
 
     /// The range `expand` walks, as fugit passes it.
-    fn bounds(self) -> (i32, i32) {
+    pub(crate) fn bounds(self) -> (i32, i32) {
         match self {
             Field::Second | Field::Minute => (0, 59),
             Field::Hour => (0, 23),

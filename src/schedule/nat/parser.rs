@@ -301,6 +301,19 @@ impl<'a> Parser<'a> {
         }
         Some(nodes)
     }
+
+    /// A node of `kind`: two `end`s joined by `to` ("monday to friday").
+    fn range(&mut self, kind: Kind, end: Rule<'a>, to: Rule<'a>) -> Parsed<'a> {
+        self.named(kind, |p| Some([end(p)?, to(p)?, end(p)?].concat()))
+    }
+
+    /// A node of `kind`: the keyword `kw`, then one or more `elt` joined by `sep`.
+    fn listed(&mut self, kind: Kind, kw: Rule<'a>, elt: Rule<'a>, sep: Rule<'a>) -> Parsed<'a> {
+        self.named(kind, |p| {
+            kw(p)?;
+            p.jseq(elt, sep)
+        })
+    }
 }
 
 /// Declares raabro `rex` rules: `rule = pattern` consumes silently, `rule as Kind = pattern`
@@ -360,40 +373,47 @@ terminals! {
     every_named as EveryNamed = "(?i)weekday";
 }
 
-/// The grammar, rule for rule as in fugit's nat.rb (bottom-up there, top-down here).
+/// Declares raabro `alt` rules: `rule = a | b | c` is the first of them that parses.
+macro_rules! choices {
+    ($($rule:ident = $first:ident $(| $more:ident)*;)*) => {
+        #[allow(clippy::wrong_self_convention)] // rule names are fugit's
+        impl<'a> Parser<'a> {
+            $(fn $rule(&mut self) -> Parsed<'a> {
+                self.alt(&[Self::$first $(, Self::$more)*])
+            })*
+        }
+    };
+}
+
+choices! {
+    nat_elt = every | from | at | tzone | on;
+    every_object = every_weekday | every_of_the_month | every_interval | every_named
+        | every_single_interval;
+    weekday_range = to_weekday | weekdays;
+    from_object = to_weekday | to_omonthday | to_hour;
+    at_object = named_hour | digital_hour | simple_hour | at_point;
+    // fugit renames `weekdays` to `on_weekdays` here, whose rewrite is the same.
+    on_object = on_days | weekdays | on_minutes | on_thes | on_thex;
+}
+
+/// The grammar's other rules, as in fugit's nat.rb (bottom-up there, top-down here).
 #[allow(clippy::wrong_self_convention)] // rule names are fugit's
 impl<'a> Parser<'a> {
     fn nat(&mut self) -> Parsed<'a> {
         self.jseq(Self::nat_elt, Self::sep)
     }
 
-    fn nat_elt(&mut self) -> Parsed<'a> {
-        self.alt(&[Self::every, Self::from, Self::at, Self::tzone, Self::on])
-    }
-
     fn every(&mut self) -> Parsed<'a> {
-        self.named(Kind::Every, |p| {
-            p.every_kw()?;
-            p.jseq(Self::every_object, Self::and_or_or)
-        })
-    }
-
-    fn every_object(&mut self) -> Parsed<'a> {
-        self.alt(&[
-            Self::every_weekday,
-            Self::every_of_the_month,
-            Self::every_interval,
-            Self::every_named,
-            Self::every_single_interval,
-        ])
+        self.listed(
+            Kind::Every,
+            Self::every_kw,
+            Self::every_object,
+            Self::and_or_or,
+        )
     }
 
     fn every_weekday(&mut self) -> Parsed<'a> {
         self.jseq(Self::weekday_range, Self::and_or_or)
-    }
-
-    fn weekday_range(&mut self) -> Parsed<'a> {
-        self.alt(&[Self::to_weekday, Self::weekdays])
     }
 
     fn every_of_the_month(&mut self) -> Parsed<'a> {
@@ -425,14 +445,8 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn from_object(&mut self) -> Parsed<'a> {
-        self.alt(&[Self::to_weekday, Self::to_omonthday, Self::to_hour])
-    }
-
     fn to_weekday(&mut self) -> Parsed<'a> {
-        self.named(Kind::ToWeekday, |p| {
-            Some([p.weekday()?, p.to_or_dash()?, p.weekday()?].concat())
-        })
+        self.range(Kind::ToWeekday, Self::weekday, Self::to_or_dash)
     }
 
     fn to_omonthday(&mut self) -> Parsed<'a> {
@@ -446,9 +460,7 @@ impl<'a> Parser<'a> {
     }
 
     fn to_hour(&mut self) -> Parsed<'a> {
-        self.named(Kind::ToHour, |p| {
-            Some([p.at_object()?, p.to_kw()?, p.at_object()?].concat())
-        })
+        self.range(Kind::ToHour, Self::at_object, Self::to_kw)
     }
 
     fn at(&mut self) -> Parsed<'a> {
@@ -456,15 +468,6 @@ impl<'a> Parser<'a> {
             p.opt(Self::at_kw);
             p.jseq(Self::at_object, Self::and_or_or_or_comma)
         })
-    }
-
-    fn at_object(&mut self) -> Parsed<'a> {
-        self.alt(&[
-            Self::named_hour,
-            Self::digital_hour,
-            Self::simple_hour,
-            Self::at_point,
-        ])
     }
 
     fn named_hour(&mut self) -> Parsed<'a> {
@@ -524,28 +527,16 @@ impl<'a> Parser<'a> {
     }
 
     fn on(&mut self) -> Parsed<'a> {
-        self.named(Kind::On, |p| {
-            p.on_kw()?;
-            p.jseq(Self::on_object, Self::and)
-        })
-    }
-
-    fn on_object(&mut self) -> Parsed<'a> {
-        // fugit renames `weekdays` to `on_weekdays` here, whose rewrite is the same.
-        self.alt(&[
-            Self::on_days,
-            Self::weekdays,
-            Self::on_minutes,
-            Self::on_thes,
-            Self::on_thex,
-        ])
+        self.listed(Kind::On, Self::on_kw, Self::on_object, Self::and)
     }
 
     fn on_days(&mut self) -> Parsed<'a> {
-        self.named(Kind::OnDays, |p| {
-            p.day_s()?;
-            p.jseq(Self::monthday, Self::and_or_or_or_comma)
-        })
+        self.listed(
+            Kind::OnDays,
+            Self::day_s,
+            Self::monthday,
+            Self::and_or_or_or_comma,
+        )
     }
 
     fn on_minutes(&mut self) -> Parsed<'a> {

@@ -1,5 +1,6 @@
 //! fugit's rewrite of the parse tree into slots.
 
+use super::super::cron::Field;
 use super::parser::{Kind, Node};
 use super::vocabulary::{nhours, nminutes, OMONTHDAYS, WEEKDS};
 use regex::Regex;
@@ -346,22 +347,22 @@ impl Unit {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// The cron field an interval in this unit steps through.
+    fn field(self) -> Field {
         match self {
-            Unit::Second => "second",
-            Unit::Minute => "minute",
-            Unit::Hour => "hour",
-            Unit::Day => "day",
-            Unit::Month => "month",
+            Unit::Second => Field::Second,
+            Unit::Minute => Field::Minute,
+            Unit::Hour => Field::Hour,
+            Unit::Day => Field::MonthDay,
+            Unit::Month => Field::Month,
         }
     }
 
-    fn range(self) -> (u64, u64) {
+    /// The unit as the grammar writes it.
+    fn name(self) -> &'static str {
         match self {
-            Unit::Second | Unit::Minute => (0, 59),
-            Unit::Hour => (0, 23),
-            Unit::Day => (1, 31),
-            Unit::Month => (1, 12),
+            Unit::Day => "day",
+            unit => unit.field().name(),
         }
     }
 
@@ -381,9 +382,10 @@ impl Unit {
                 self.name(),
             ));
         }
-        let (first, last) = self.range();
+        let (first, last) = self.field().bounds();
         let from = Scalar::to_i(from)
             .small()
+            .and_then(|n| i32::try_from(n).ok())
             .filter(|n| (first..=last).contains(n))
             .ok_or_else(|| {
                 format!(

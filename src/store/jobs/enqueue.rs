@@ -52,18 +52,23 @@ impl Store {
     /// `NOTIFY` per queue and time, with `count` when several). A second row for a cron
     /// instant is skipped, as GoodJob skips it. Returns how many rows were inserted.
     pub async fn enqueue(&self, jobs: &[NewJob]) -> Result<u64, StoreError> {
-        let inserted: i64 = sqlx::query_scalar(&ENQUEUE_SQL)
-            .bind(column!(jobs, id))
-            .bind(column!(jobs, queue_name))
-            .bind(column!(jobs, priority))
-            .bind(column!(jobs, job_class))
-            .bind(column!(jobs, serialized_params))
-            .bind(column!(jobs, scheduled_at))
-            .bind(column!(jobs, cron_key))
-            .bind(column!(jobs, cron_at))
-            .bind(now().naive_utc())
-            .fetch_one(&self.pool)
-            .await?;
+        let inserted: i64 = bind_columns!(
+            sqlx::query_scalar(&ENQUEUE_SQL),
+            jobs,
+            [
+                id,
+                queue_name,
+                priority,
+                job_class,
+                serialized_params,
+                scheduled_at,
+                cron_key,
+                cron_at
+            ]
+        )
+        .bind(now().naive_utc())
+        .fetch_one(&self.pool)
+        .await?;
         Ok(inserted.try_into().unwrap_or(0))
     }
 }

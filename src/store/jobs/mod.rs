@@ -491,14 +491,20 @@ impl LockSession {
     /// those not written because another process has the job now.
     pub async fn finish(&mut self, finished: &[Finished]) -> Result<Vec<NotOwned>, StoreError> {
         let retry = |f: &Finished| f.retry.clone();
-        let rows = sqlx::query(&FINISH_SQL)
-            .bind(column!(finished, id))
-            .bind(column!(finished, started_at))
-            .bind(column!(finished, finished_at))
-            .bind(column!(finished, duration_seconds))
-            .bind(column!(finished, error))
-            .bind(column!(finished, error_event))
-            .bind(column!(finished, backtrace))
+        let attempts = bind_columns!(
+            sqlx::query(&FINISH_SQL),
+            finished,
+            [
+                id,
+                started_at,
+                finished_at,
+                duration_seconds,
+                error,
+                error_event,
+                backtrace
+            ]
+        );
+        let rows = attempts
             .bind(column!(finished, |f| retry(f).map(|r| r.serialized_params)))
             .bind(column!(finished, |f| retry(f).map(|r| r.scheduled_at)))
             .bind(column!(finished, |f| retry(f).map(|r| r.queue_name)))

@@ -5,16 +5,39 @@ require "json"
 require_relative "settings"
 
 module GoodCron
-  # GoodJob's cron settings, read the way GoodJob 4.x reads them
-  # (lib/good_job/configuration.rb): `config.good_job` first, then the GOOD_JOB_* environment
-  # variables, joined with `||` exactly as GoodJob joins them. Plain Ruby (no Rails needed),
-  # so every precedence rule can be tested without booting an app. Each value is checked
-  # (GoodCron::Settings): a bad one raises ConfigurationError naming where it came from.
+  # Every setting of good_cron, with its default, checked once (GoodCron::Settings): GoodJob's,
+  # read the way GoodJob 4.x reads them (lib/good_job/configuration.rb): the command line's
+  # option, then `config.good_job`, then the GOOD_JOB_* environment variables, joined with `||`
+  # exactly as GoodJob joins them; and good_cron's own (`config.good_cron`). Plain Ruby (no
+  # Rails needed), so every precedence rule can be tested without booting an app. A bad value
+  # raises ConfigurationError naming where it came from. The Capsule builds both engines from one.
   #
-  #   settings = GoodCron::RailsConfig.new(Rails.application.config.good_job)
-  #   settings.enable_cron? # => true
-  #   settings.cron         # => { heartbeat: { cron: "every second", class: "HeartbeatJob" } }
-  class RailsConfig
+  #   configuration = GoodCron::Configuration.new(Rails.application.config.good_job)
+  #   configuration.enable_cron? # => true
+  #   configuration.cron         # => { heartbeat: { cron: "every second", class: "HeartbeatJob" } }
+  class Configuration
+    DEFAULT_QUEUES = "*"
+    DEFAULT_MAX_THREADS = 5
+    # Seconds; ≤ 0 turns polling off (LISTEN/NOTIFY and known scheduled times still wake it).
+    DEFAULT_POLL_INTERVAL = 10
+    DEFAULT_MAX_CACHE = 10_000
+    # Seconds a shutdown waits for running jobs (GoodJob's shutdown(timeout:) meanings).
+    DEFAULT_SHUTDOWN_TIMEOUT = -1
+    DEFAULT_ENABLE_LISTEN_NOTIFY = true
+    # good_cron's own (config.good_cron). :auto: the engine inserts GoodJob rows where it can,
+    # else ActiveJob enqueues.
+    DEFAULT_ENQUEUE = :auto
+    # Seconds a connection may take before the database counts as unreachable.
+    DEFAULT_CONNECT_TIMEOUT = 5
+    # Seconds between refreshes of the process row: GoodJob's (Process::STALE_INTERVAL).
+    DEFAULT_HEARTBEAT_INTERVAL = 30
+    # The most seconds a shutdown waits for the cron scheduler to record what it enqueued.
+    CRON_SHUTDOWN_TIMEOUT = 10
+    # The settings that are good_cron's (config.good_cron), not GoodJob's.
+    GOOD_CRON_SETTINGS = %i[enqueue claim_timeout connect_timeout heartbeat_interval].freeze
+    # config.good_job's keys that good_cron reads.
+    GOOD_JOB_SETTINGS = %i[enable_cron cron cron_graceful_restart_period queues max_threads poll_interval max_cache
+                           shutdown_timeout enable_listen_notify execution_mode].freeze
     # GoodJob's execution modes.
     EXECUTION_MODES = %i[async async_all async_server external inline].freeze
     # The ones a job worker (`good_job start`, `good_cron start`) reads as :external.
@@ -27,10 +50,36 @@ module GoodCron
 
     # +good_job+: `config.good_job`, a Hash (Symbol or String keys) or ActiveSupport::OrderedOptions.
     # +options+: the command line's (`good_cron start --max-threads 10`), which come first.
-    def initialize(good_job, env = ENV, options = {})
+    # +good_cron+: `config.good_cron` (GOOD_CRON_SETTINGS; database_url is the Railtie's).
+    def initialize(good_job = {}, env = ENV, options = {}, good_cron = {})
       @settings = (good_job || {}).to_h.transform_keys(&:to_sym)
       @env = env
       @options = options
+      @good_cron = (good_cron || {}).to_h.transform_keys(&:to_sym)
+    end
+
+    # The settings given in plain Ruby (`Poller.new(queues: "a", max_threads: 2)`): these and the
+    # defaults, no environment variable.
+    def self.from_options(**options)
+      unknown = options.keys - GOOD_JOB_SETTINGS - GOOD_CRON_SETTINGS
+      raise ArgumentError, "unknown setting#{"s" if unknown.size > 1}: #{unknown.join(", ")}" if unknown.any?
+
+      new(options.except(*GOOD_CRON_SETTINGS), {}, {}, options.slice(*GOOD_CRON_SETTINGS))
+    end
+
+    # An engine's settings: +configuration+, else one read from +options+ (never both).
+    def self.for_engine(configuration, options)
+      return from_options(**options) unless configuration
+      raise ArgumentError, "pass a configuration or its settings, not both (#{options.keys.join(", ")})" if options.any?
+
+      configuration
+    end
+
+    # +url+, else GoodCron.database_url (DATABASE_URL outside Rails), checked.
+    def self.database_url(url)
+      url ||= GoodCron.database_url or
+        raise ArgumentError, "good_cron needs a database: pass database_url: or set DATABASE_URL"
+      Settings.database_url(:database_url, url)
     end
 
     # Marks these as a job worker's settings (`good_job start`, `good_cron start`), which
@@ -44,7 +93,7 @@ module GoodCron
     # not when one is first read (shutdown_timeout: at shutdown).
     def check!
       problems = %i[enable_cron? queues max_threads poll_interval max_cache shutdown_timeout enable_listen_notify?
-                    execution_mode graceful_restart_period].flat_map do |setting|
+                    execution_mode graceful_restart_period claim_timeout connect_timeout heartbeat_interval].flat_map do |setting|
         public_send(setting)
         []
       rescue ConfigurationError => e
@@ -67,27 +116,36 @@ module GoodCron
     # reads them. Queues: a blank value falls through, as GoodJob's `presence` does.
     def queues
       value, name = read(:queues, "GOOD_JOB_QUEUES", blank: true)
-      value.nil? ? "*" : Settings.string(name, value, subject: JOB_SETTINGS)
+      return DEFAULT_QUEUES if value.nil?
+
+      text = Settings.string(name, value, subject: JOB_SETTINGS)
+      text.split(";").each do |pool|
+        _, colon, count = pool.rpartition(":")
+        next if colon.empty?
+
+        Settings.integer("#{name} (the thread count of #{pool.strip.inspect})", count, 1..Settings::MAX_THREADS,
+                         subject: JOB_SETTINGS)
+      end
+      text
     end
 
     def max_threads
       value, name = read(:max_threads, "GOOD_JOB_MAX_THREADS", "RAILS_MAX_THREADS")
-      Settings.integer(name, value || 5, 1..Settings::MAX_THREADS, subject: JOB_SETTINGS)
+      Settings.integer(name, value || DEFAULT_MAX_THREADS, 1..Settings::MAX_THREADS, subject: JOB_SETTINGS)
     end
 
-    # Seconds; ≤ 0 turns polling off (LISTEN/NOTIFY and known scheduled times still wake it).
     def poll_interval
-      period(:poll_interval, "GOOD_JOB_POLL_INTERVAL", 10)
+      period(:poll_interval, "GOOD_JOB_POLL_INTERVAL", DEFAULT_POLL_INTERVAL)
     end
 
     def max_cache
       value, name = read(:max_cache, "GOOD_JOB_MAX_CACHE")
-      Settings.integer(name, value || 10_000, 0..Settings::MAX_CACHE, subject: JOB_SETTINGS)
+      Settings.integer(name, value || DEFAULT_MAX_CACHE, 0..Settings::MAX_CACHE, subject: JOB_SETTINGS)
     end
 
     # Seconds a graceful shutdown waits for running jobs; negative: as long as they take.
     def shutdown_timeout
-      period(:shutdown_timeout, "GOOD_JOB_SHUTDOWN_TIMEOUT", -1)
+      period(:shutdown_timeout, "GOOD_JOB_SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT)
     end
 
     # GoodJob reads this one with nil checks, not `||`: `enable_listen_notify: false` wins.
@@ -97,7 +155,9 @@ module GoodCron
         elsif !@settings[:enable_listen_notify].nil? then [@settings[:enable_listen_notify], "enable_listen_notify"]
         else [@env["GOOD_JOB_ENABLE_LISTEN_NOTIFY"], "enable_listen_notify (GOOD_JOB_ENABLE_LISTEN_NOTIFY)"]
         end
-      value.nil? || value == "" || Settings.boolean(name, value, subject: JOB_SETTINGS)
+      return DEFAULT_ENABLE_LISTEN_NOTIFY if value.nil? || value == ""
+
+      Settings.boolean(name, value, subject: JOB_SETTINGS)
     end
 
     # GoodJob 4.x's execution_mode: where jobs run (the Railtie and the adapter act on it).
@@ -129,6 +189,29 @@ module GoodCron
     def graceful_restart_period
       value, name = read(:cron_graceful_restart_period, "GOOD_JOB_CRON_GRACEFUL_RESTART_PERIOD")
       value && Settings.seconds(name, value, 0..Settings::MAX_PERIOD)
+    end
+
+    # How the scheduler enqueues: :auto, :good_jobs or :active_job (the entries check it).
+    def enqueue
+      @good_cron[:enqueue] || DEFAULT_ENQUEUE
+    end
+
+    # Seconds (up to a week) after which a run claimed by a process that died before enqueuing
+    # it is taken over; nil: the engine's 30.
+    def claim_timeout
+      value = @good_cron[:claim_timeout]
+      value && Settings.seconds(:claim_timeout, value, 0..Settings::MAX_PERIOD, positive: true, subject: JOB_SETTINGS)
+    end
+
+    def connect_timeout
+      Settings.seconds(:connect_timeout, @good_cron[:connect_timeout] || DEFAULT_CONNECT_TIMEOUT,
+                       0..Settings::MAX_CONNECT_TIMEOUT, positive: true, subject: JOB_SETTINGS)
+    end
+
+    # Seconds between refreshes of the good_job_processes row.
+    def heartbeat_interval
+      Settings.seconds(:heartbeat_interval, @good_cron[:heartbeat_interval] || DEFAULT_HEARTBEAT_INTERVAL,
+                       Settings::MIN_HEARTBEAT_INTERVAL..Settings::MAX_PERIOD, subject: JOB_SETTINGS)
     end
 
     # A PostgreSQL URL for an ActiveRecord configuration hash (`db_config.configuration_hash`):
@@ -174,7 +257,7 @@ module GoodCron
       [variable && @env[variable], variable ? "#{key} (#{variable})" : key.to_s]
     end
 
-    # Seconds within a week either way (≤ 0 has each setting's meaning of off or forever).
+    # Seconds within a week either way (≤ 0 has each setting's meaning: off, or forever).
     def period(key, variable, default)
       value, name = read(key, variable)
       Settings.seconds(name, value || default, -Settings::MAX_PERIOD..Settings::MAX_PERIOD, subject: JOB_SETTINGS)

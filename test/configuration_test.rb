@@ -4,18 +4,19 @@ require_relative "test_helper"
 require "active_support"
 require "active_support/ordered_options"
 require "active_support/core_ext/integer/time"
-require "good_cron/rails_config"
+require "good_cron/configuration"
 require "pg"
+require "stringio"
 
 # GoodJob's cron settings as the Railtie reads them, with GoodJob 4.x's precedence
 # (config.good_job first, then GOOD_JOB_* variables, joined by `||`), and the PostgreSQL URL
 # built from an ActiveRecord configuration. No Rails app and no database needed.
-class RailsConfigTest < Minitest::Test
+class ConfigurationTest < Minitest::Test
   CRON = { sync: { cron: "every minute", class: "SyncJob" } }.freeze
   ENV_CRON = { "from_env" => { "cron" => "every hour", "class" => "EnvJob", "set" => { "queue" => "q" } } }.freeze
 
   def config(good_job, env = {})
-    GoodCron::RailsConfig.new(good_job, env)
+    GoodCron::Configuration.new(good_job, env)
   end
 
   def test_enable_cron_from_the_config_needs_entries
@@ -86,12 +87,12 @@ class RailsConfigTest < Minitest::Test
 
   def test_postgres_url_keeps_a_url
     url = "postgres://me@db.example:5433/app?sslmode=require"
-    assert_equal url, GoodCron::RailsConfig.postgres_url(adapter: "postgresql", url: url)
+    assert_equal url, GoodCron::Configuration.postgres_url(adapter: "postgresql", url: url)
   end
 
   # Each URL is read back by libpq (PG::Connection.conninfo_parse): every part arrives intact.
   def test_postgres_url_from_parts_escapes_what_needs_it
-    url = GoodCron::RailsConfig.postgres_url(
+    url = GoodCron::Configuration.postgres_url(
       "adapter" => "postgresql", "host" => "db.example", "port" => 5433, "username" => "me@corp",
       "password" => "p@ss/w:rd ?&=+%", "database" => "app db", "sslmode" => "require", "pool" => 5
     )
@@ -101,24 +102,24 @@ class RailsConfigTest < Minitest::Test
   end
 
   def test_postgres_url_with_a_socket_directory_or_no_host
-    url = GoodCron::RailsConfig.postgres_url(adapter: "postgresql", host: "/var/run/postgresql", port: 5433,
+    url = GoodCron::Configuration.postgres_url(adapter: "postgresql", host: "/var/run/postgresql", port: 5433,
                                              username: "me", database: "app")
     assert_equal "postgres:///app?host=%2Fvar%2Frun%2Fpostgresql&port=5433&user=me", url
     assert_equal({ "host" => "/var/run/postgresql", "port" => "5433", "user" => "me", "dbname" => "app" }, libpq(url))
 
-    assert_equal "postgres:///app", GoodCron::RailsConfig.postgres_url(adapter: "postgis", database: "app")
+    assert_equal "postgres:///app", GoodCron::Configuration.postgres_url(adapter: "postgis", database: "app")
     # libpq's own key names, which ActiveRecord passes through.
-    assert_equal "postgres:///app?user=me", GoodCron::RailsConfig.postgres_url(user: "me", dbname: "app")
+    assert_equal "postgres:///app?user=me", GoodCron::Configuration.postgres_url(user: "me", dbname: "app")
   end
 
   def test_postgres_url_with_an_ipv6_host
-    url = GoodCron::RailsConfig.postgres_url(adapter: "postgresql", host: "::1", port: 5432, database: "app")
+    url = GoodCron::Configuration.postgres_url(adapter: "postgresql", host: "::1", port: 5432, database: "app")
     assert_equal "postgres://[::1]:5432/app", url
     assert_equal "::1", libpq(url)["host"]
   end
 
   def test_postgres_url_is_nil_for_other_databases
-    assert_nil GoodCron::RailsConfig.postgres_url(adapter: "sqlite3", database: "db/production.sqlite3")
+    assert_nil GoodCron::Configuration.postgres_url(adapter: "sqlite3", database: "db/production.sqlite3")
   end
 
 
@@ -167,6 +168,41 @@ class RailsConfigTest < Minitest::Test
     assert_includes error.message, 'poll_interval (GOOD_JOB_POLL_INTERVAL) must be a number of seconds from -604800 to 604800, got "soon"'
   end
 
+  # --- good_cron's own settings (config.good_cron) and plain Ruby ------------------------------
+
+  def test_good_crons_settings_come_from_config_good_cron_with_named_defaults
+    defaults = GoodCron::Configuration.new({}, {})
+    assert_equal [:auto, nil, 5.0, 30.0], [defaults.enqueue, defaults.claim_timeout, defaults.connect_timeout, defaults.heartbeat_interval]
+    assert_equal GoodCron::Configuration::DEFAULT_CONNECT_TIMEOUT, defaults.connect_timeout
+    good_cron = { enqueue: :active_job, claim_timeout: 60, connect_timeout: "2", heartbeat_interval: 1 }
+    settings = GoodCron::Configuration.new({}, {}, {}, good_cron)
+    assert_equal [:active_job, 60.0, 2.0, 1.0], [settings.enqueue, settings.claim_timeout, settings.connect_timeout, settings.heartbeat_interval]
+    error = assert_raises(GoodCron::ConfigurationError) { GoodCron::Configuration.new({}, {}, {}, { claim_timeout: 0 }).check! }
+    assert_includes error.message, "claim_timeout"
+  end
+
+  # Poller.new(queues: …) and Scheduler.new(cron, …) read their settings as a Configuration
+  # does, without the environment.
+  def test_from_options_reads_plain_ruby_settings_and_no_variable
+    ENV["GOOD_JOB_MAX_THREADS"] = "3"
+    settings = GoodCron::Configuration.from_options(queues: "a:2", heartbeat_interval: 1)
+    assert_equal ["a:2", 5, 1.0], [settings.queues, settings.max_threads, settings.heartbeat_interval]
+    error = assert_raises(ArgumentError) { GoodCron::Configuration.from_options(listen: false) }
+    assert_includes error.message, "unknown setting: listen"
+    error = assert_raises(GoodCron::ConfigurationError) { GoodCron::Configuration.from_options(queues: "a:0").queues }
+    assert_includes error.message, 'queues (the thread count of "a:0")'
+  ensure
+    ENV.delete("GOOD_JOB_MAX_THREADS")
+  end
+
+  def test_the_command_lines_help_shows_the_defaults
+    require "good_cron/cli"
+    out = StringIO.new
+    GoodCron::CLI.new(out: out, err: StringIO.new).run(%w[help start])
+    assert_includes out.string, "default #{GoodCron::Configuration::DEFAULT_MAX_CACHE})"
+    assert_includes out.string, "default #{GoodCron::Configuration::DEFAULT_POLL_INTERVAL})"
+  end
+
   def test_enable_cron_from_the_command_line
     assert poller_config({ cron: CRON }, {}, { enable_cron: true }).enable_cron?
   end
@@ -183,7 +219,7 @@ class RailsConfigTest < Minitest::Test
   private
 
   def poller_config(good_job, env = {}, options = {})
-    GoodCron::RailsConfig.new(good_job, env, options)
+    GoodCron::Configuration.new(good_job, env, options)
   end
 
   def libpq(url)
