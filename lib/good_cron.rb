@@ -2,8 +2,8 @@
 
 require "logger"
 require_relative "good_cron/version"
-require_relative "good_cron/native"
 require_relative "good_cron/errors"
+require_relative "good_cron/native"
 require_relative "good_cron/settings"
 require_relative "good_cron/schedule"
 

@@ -33,8 +33,12 @@ pub enum StartError {
     Config(String),
     /// GoodJob's tables (or good_cron's) are missing.
     Schema(String),
-    /// The database refused the credentials, or does not exist.
-    Database(String),
+    /// The database refused the credentials.
+    Credentials(String),
+    /// The database does not exist.
+    NoDatabase(String),
+    /// No TLS to the database that its settings accept.
+    Tls(String),
     /// No thread or runtime.
     System(String),
 }
@@ -44,7 +48,9 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Config(m)
             | StartError::Schema(m)
-            | StartError::Database(m)
+            | StartError::Credentials(m)
+            | StartError::NoDatabase(m)
+            | StartError::Tls(m)
             | StartError::System(m) => f.write_str(m),
         }
     }

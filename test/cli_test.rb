@@ -48,9 +48,7 @@ class CliTest < Minitest::Test
   # 02:30 does not exist in New York on 2024-03-10: the run moves to 03:00 EDT, the first
   # instant after the gap, and the offset change is marked between the runs.
   def test_explain_a_new_york_fixed_time_across_spring_forward
-    out, err, status = good_cron("explain", "30 2 * * * America/New_York", "-n", "3", "--from", "2024-03-09")
-
-    assert_equal 0, status.exitstatus, err
+    out = explain("30 2 * * * America/New_York", "-n", "3", "--from", "2024-03-09")
     assert_equal <<~OUT, out
       schedule  30 2 * * * America/New_York
       cron      30 2 * * * America/New_York
@@ -62,7 +60,6 @@ class CliTest < Minitest::Test
         Sun 2024-03-10 03:00:00 -04:00  (2024-03-10 07:00:00 UTC)  <- moved by DST: 02:30 does not exist that day (clocks go from 02:00 to 03:00)
         Mon 2024-03-11 02:30:00 -04:00  (2024-03-11 06:30:00 UTC)
     OUT
-    assert_empty err
   end
 
   # Fall-back day: a wildcard hour runs 01:00 and 01:30 twice (each offset once); a fixed
@@ -89,10 +86,7 @@ class CliTest < Minitest::Test
 
   # A schedule without a zone runs in the process zone (TZ), and the output says so.
   def test_explain_every_15_minutes_in_the_process_zone
-    out, err, status = good_cron("explain", "every 15 minutes", "-n", "4", "--from", "2024-03-09 10:07",
-                                 env: { "TZ" => "Europe/Paris" })
-
-    assert_equal 0, status.exitstatus, err
+    out = explain("every 15 minutes", "-n", "4", "--from", "2024-03-09 10:07", tz: "Europe/Paris")
     assert_includes out, "cron      0,15,30,45 * * * *\n"
     assert_includes out, "zone      Europe/Paris (this process's zone: the schedule names none)\n"
     assert_includes out, "runs      the next 4 at or after 2024-03-09 10:07:00 +01:00\n"
@@ -107,10 +101,7 @@ class CliTest < Minitest::Test
   # Natural language: explain shows the cron it became (10:00pm is 22, as fugit 1.14 reads it),
   # and the runs stay at 22:00 New York time across spring-forward, whatever TZ is.
   def test_explain_natural_language_shows_its_cron
-    out, err, status = good_cron("explain", "every day at 10:00pm America/New_York", "-n", "3", "--from", "2026-03-07",
-                                 env: { "TZ" => "Asia/Tokyo" })
-
-    assert_equal 0, status.exitstatus, err
+    out = explain("every day at 10:00pm America/New_York", "-n", "3", "--from", "2026-03-07", tz: "Asia/Tokyo")
     assert_equal <<~OUT, out
       schedule  every day at 10:00pm America/New_York
       cron      0 22 * * * America/New_York
@@ -122,7 +113,6 @@ class CliTest < Minitest::Test
         Sun 2026-03-08 22:00:00 -04:00  (2026-03-09 02:00:00 UTC)
         Mon 2026-03-09 22:00:00 -04:00  (2026-03-10 02:00:00 UTC)
     OUT
-    assert_empty err
   end
 
   # Ten runs by default; --from includes TIME itself and reads every documented form the same.
@@ -284,6 +274,17 @@ class CliTest < Minitest::Test
     refute_includes err, "s3cret"
   end
 
+  # A refused login is the server's reason, not taken for a missing database or an outage.
+  def test_list_with_refused_credentials_gives_the_server_s_reason
+    refused = URI.parse(database.url).tap { |uri| uri.user = "no_such_role" }.to_s
+    out, err, status = good_cron("list", "--config", write("cron.json", JSON.generate(CRON)), "--require", write("jobs.rb", JOBS),
+                                 "--database-url", refused)
+    assert_equal 1, status.exitstatus
+    assert_empty out
+    assert_equal 1, err.lines.size, err
+    assert_match(/\Agood_cron: cannot read the entries from the database \S*no_such_role\S*: .*role "no_such_role" does not exist/, err)
+  end
+
   # Only postgres:// and postgresql:// URLs are PostgreSQL's: a typo is refused before anything
   # connects, naming the URL with its password masked.
   def test_a_database_url_with_another_scheme_exits_1_naming_it
@@ -389,6 +390,14 @@ class CliTest < Minitest::Test
   def good_cron(*args, env: {}, chdir: ROOT)
     Open3.capture3({ "GOOD_CRON_START" => nil, "TZ" => "UTC" }.merge(env),
                    RbConfig.ruby, "-I#{LIB}", EXE, *args, chdir: chdir)
+  end
+
+  # `good_cron explain ARGS` in the process zone +tz+: its output, once it succeeded silently.
+  def explain(*args, tz: "UTC")
+    out, err, status = good_cron("explain", *args, env: { "TZ" => tz })
+    assert_equal 0, status.exitstatus, err
+    assert_empty err
+    out
   end
 
   # The instant and transition lines of explain's output, unindented.

@@ -78,8 +78,8 @@ class EngineStartTest < Minitest::Test
     cases = {
       "postgres://postgres@127.0.0.1:notaport/x" => [GoodCron::ConfigurationError, /database_url is not valid/],
       database.url.sub("postgres://", "postgress://") => [GoodCron::ConfigurationError, /scheme must be postgres/],
-      url_as("no_such_role") => [GoodCron::DatabaseError, /refused the credentials: .*no_such_role/],
-      url_for_database("no_such_database") => [GoodCron::DatabaseError, /does not exist: .*no_such_database/],
+      url_as("no_such_role") => [GoodCron::RefusedCredentials, /refused the credentials: .*no_such_role/],
+      url_for_database("no_such_database") => [GoodCron::MissingDatabase, /does not exist: .*no_such_database/],
       url_for_database(missing_tables) => [GoodCron::SchemaError, /tables? .*(is|are) missing/],
     }
     cases.each do |url, (error, message)|
@@ -90,6 +90,24 @@ class EngineStartTest < Minitest::Test
     end
   ensure
     TestDatabase.admin { |conn| conn.exec("DROP DATABASE IF EXISTS #{missing_tables}") }
+  end
+
+  # The calls that read or write once, with no engine started, raise the class of what failed
+  # (a DatabaseError each), the CLI's and the app's to rescue by.
+  def test_the_calls_outside_an_engine_raise_the_failure_s_class
+    cases = {
+      url_for_database("no_such_database") => GoodCron::MissingDatabase,
+      url_as("no_such_role") => GoodCron::RefusedCredentials,
+      refused_url => GoodCron::UnreachableDatabase,
+    }
+    cases.each do |url, error|
+      control = GoodCron::Scheduler.new(CRON, database_url: url, logger: @logger, enqueue: :good_jobs)
+      raised = [-> { control.entries }, -> { control.disable("tick") }, -> { control.enable("tick") },
+                -> { control.enqueue_now("tick") }].map { |call| assert_raises(error, url) { call.call } }
+      assert raised.all?(GoodCron::DatabaseError), raised.inspect
+    end
+    assert_equal %(the database "no_such_database" does not exist),
+                 assert_raises(GoodCron::MissingDatabase) { scheduler(url_for_database("no_such_database")).entries }.message
   end
 
   def test_a_scheduler_starts_without_a_database_and_says_so_at_once

@@ -30,7 +30,7 @@ class GemInstallTest < Minitest::Test
 
       run!(*gem_command, "build", "good_cron.gemspec", "--output", gem_file, chdir: ROOT)
       run!(*gem_command, "install", "--local", "--no-document", "--install-dir", home, gem_file,
-           env: gem_env(home), chdir: tmp)
+           env: gem_env_with_own_target(home), chdir: tmp)
 
       out = run!(RbConfig.ruby, "-e", PROBE, env: gem_env(home), chdir: tmp)
       rb_file, ext_file, version, cron, poller = out.lines.map(&:chomp)

@@ -7,17 +7,11 @@ require_relative "support/poller_app"
 # `db:rollback` on a fresh database, then `db:migrate` again on a database whose GoodJob
 # tables are already there.
 class MigrationTest < Minitest::Test
+  include PollerApp::OwnDatabaseFixture
+
   # In schema.sql's order, which the summary follows.
   GOOD_JOB_TABLES = %w[good_jobs good_job_batches good_job_executions good_job_processes good_job_settings].freeze
   ALL_TABLES = GOOD_JOB_TABLES + ["good_cron_claims"]
-
-  def setup
-    @app = PollerApp::App.new(nil)
-  end
-
-  def teardown
-    @app.destroy
-  end
 
   def test_migrate_creates_the_tables_and_rollback_drops_only_good_crons_own
     TestDatabase.scratch("good_cron_test_migration_fresh") do |url|

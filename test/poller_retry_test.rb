@@ -31,37 +31,28 @@ class PollerRetryTest < Minitest::Test
       JOURNAL.record(name: self.class.name.split("::").last, job_id: job_id, args: arguments, kwargs: {},
                      queue: queue_name, priority: priority, executions: executions)
     end
+
+    # A job under `retry_on error, wait:, attempts:` that notes each attempt and raises +error+
+    # (the block, run in the job with its arguments, makes the message) before attempt
+    # +succeeding+, or always without it.
+    def self.retried(error, wait:, attempts:, succeeding: nil, &message)
+      Class.new(self) do
+        retry_on error, wait: wait, attempts: attempts
+
+        define_method(:perform) do |*args|
+          note
+          raise error, instance_exec(*args, &message) if succeeding.nil? || executions < succeeding
+        end
+      end
+    end
   end
 
   # Fails its first two attempts, succeeds on the third.
-  class FlakyJob < BaseJob
-    retry_on FlakyError, wait: 0, attempts: 3
-
-    def perform(tag)
-      note
-      raise FlakyError, "attempt #{executions} of #{tag}" if executions < 3
-    end
-  end
-
+  FlakyJob = BaseJob.retried(FlakyError, wait: 0, attempts: 3, succeeding: 3) { |tag| "attempt #{executions} of #{tag}" }
   # Fails once, and is retried 3 s later.
-  class LaterJob < BaseJob
-    retry_on LaterError, wait: 3, attempts: 2
-
-    def perform
-      note
-      raise LaterError, "not yet" if executions < 2
-    end
-  end
-
+  LaterJob = BaseJob.retried(LaterError, wait: 3, attempts: 2, succeeding: 2) { "not yet" }
   # Always fails; two attempts, then ActiveJob gives up and re-raises.
-  class HopelessJob < BaseJob
-    retry_on HopelessError, wait: 0, attempts: 2
-
-    def perform
-      note
-      raise HopelessError, "never works"
-    end
-  end
+  HopelessJob = BaseJob.retried(HopelessError, wait: 0, attempts: 2) { "never works" }
 
   class DiscardJob < BaseJob
     discard_on DiscardableError

@@ -7,14 +7,7 @@ require_relative "support/poller_app"
 # default database is the app's ActiveRecord database, with no DATABASE_URL set.
 class RailsDefaultDatabaseTest < Minitest::Test
   include TestDatabase::Helper
-
-  def setup
-    @app = PollerApp::App.new(nil)
-  end
-
-  def teardown
-    @app.destroy
-  end
+  include PollerApp::OwnDatabaseFixture
 
   def test_scheduler_and_poller_default_to_active_records_database_in_a_runner
     url = URI.parse(database.url)

@@ -14,7 +14,8 @@
 # MAX_REFS_UNTIL_COMPARABLE while all its steps so far touch a DST day), then the pairs get one
 # more each in turns, cheapest first, until the budget is spent.
 # GOOD_CRON_FUGIT_SECONDS (default 25) is the wall-clock budget of that phase; raise it for a
-# deeper run. The counts are printed and asserted.
+# deeper run. The counts are printed and asserted. fugit's answers are kept for the next run
+# in tmp/fugit_cache (test/support/fugit_cache.rb), as long as nothing they depend on changes.
 
 require_relative "test_helper"
 require "fugit"
@@ -22,6 +23,7 @@ require "set"
 require "zlib"
 require_relative "support/fugit_corpus"
 require_relative "support/fugit_oracle"
+require_relative "support/fugit_cache"
 
 class ScheduleFugitTest < Minitest::Test
   NEXT_CHAIN = 6
@@ -49,13 +51,18 @@ class ScheduleFugitTest < Minitest::Test
       end
     end
 
-    # The fugit side, computed once for the whole class (workers forked from here).
+    # The fugit side, computed once for the whole class (workers forked from here), or read
+    # from FugitCache.
     def fugit_results
-      @fugit_results ||= FugitRunner.new(pairs(FugitCorpus::ALL, :main), BUDGET).run
+      @fugit_results ||= FugitCache.fetch("main", BUDGET, WORKERS) do
+        FugitRunner.new(pairs(FugitCorpus::ALL, :main), BUDGET).run
+      end
     end
 
     def quirk_results
-      @quirk_results ||= FugitRunner.new(pairs(FugitCorpus::QUIRKS, :quirk), 3.0, min_refs: 3).run
+      @quirk_results ||= FugitCache.fetch("quirks", WORKERS) do
+        FugitRunner.new(pairs(FugitCorpus::QUIRKS, :quirk), 3.0, min_refs: 3).run
+      end
     end
   end
 

@@ -112,15 +112,6 @@ class SchedulerDynamicTest < Minitest::Test
     { cron: "every second", class: job }.merge(options)
   end
 
-  # Sleeps until the wall clock is +fraction+ past a whole second (ticks happen at whole
-  # seconds: stopping at .5 never cuts a tick in half).
-  def sleep_until_fraction(fraction = 0.5)
-    now = Time.now.to_f
-    target = now.floor + fraction
-    target += 1 if target <= now
-    sleep(target - now)
-  end
-
   # Sleeps until the Unix time +at+ (not at all when it has passed).
   def sleep_until(at)
     remaining = at - Time.now.to_f

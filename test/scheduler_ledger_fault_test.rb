@@ -6,6 +6,7 @@ require_relative "support/test_logger"
 require_relative "support/cron_processes"
 require_relative "support/recording_adapter"
 require_relative "support/redis_server"
+require_relative "support/ledger_fixture"
 require "active_job"
 require "sidekiq"
 
@@ -17,6 +18,7 @@ require "sidekiq"
 class SchedulerLedgerFaultTest < Minitest::Test
   include Waiting
   include TestDatabase::Helper
+  include LedgerFixture
 
   # Enqueued through RecordingAdapter (a row per enqueue in PostgreSQL).
   class RecordedJob < ActiveJob::Base
@@ -29,15 +31,10 @@ class SchedulerLedgerFaultTest < Minitest::Test
   end
 
   def setup
-    database.truncate
-    database.with_connection { |conn| RecordingAdapter.reset_table(conn) }
-    @schedulers = []
-    @children = []
+    super
     @adapter = RecordingAdapter.new(database.url, announce: false)
     @previous_adapters = [RecordedJob, SidekiqJob].to_h { |job| [job, job.queue_adapter] }
     RecordedJob.queue_adapter = @adapter
-    @previous_logger = ActiveJob::Base.logger
-    ActiveJob::Base.logger = Logger.new(nil)
     @logger = TestLogger.new
   end
 
@@ -80,13 +77,6 @@ class SchedulerLedgerFaultTest < Minitest::Test
 
   def pending
     ledger.select { |row| row["state"] == "pending" }.map { |row| [row["cron_key"], row["at"]] }
-  end
-
-  def sleep_until_fraction(fraction)
-    now = Time.now.to_f
-    target = now.floor + fraction
-    target += 1 if target <= now
-    sleep(target - now)
   end
 
   def collecting(*names)
@@ -216,8 +206,14 @@ class SchedulerLedgerFaultTest < Minitest::Test
       victim.kill9
       @children.delete(victim)
       survivor = CronProcesses::Child.new(database.url, env: env, enqueue: "active_job", adapter: "sidekiq",
-                                                        entries: 20, claim_timeout: 2, until: Time.now.to_i + 14)
+                                                        entries: 20, claim_timeout: 2, until: Time.now.to_i + 60)
+      @children << survivor
+      assert survivor.wait_for_line(:started, 15)
+      # Once it took over the killed process's claims, a graceful stop leaves none pending.
+      assert wait_for(30) { pending.empty? }, "the survivor takes over the killed process's claims"
+      Process.kill(:TERM, survivor.pid)
       report = survivor.finish
+      @children.delete(survivor)
       assert report["status"].success?, report["stderr"]
 
       rows = ledger

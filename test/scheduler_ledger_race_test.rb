@@ -4,6 +4,7 @@ require_relative "test_helper"
 require_relative "support/waiting"
 require_relative "support/cron_processes"
 require_relative "support/recording_adapter"
+require_relative "support/ledger_fixture"
 require "active_job"
 
 # The ledger path (enqueue: :active_job) with an ActiveJob adapter that is not GoodJob's
@@ -29,6 +30,7 @@ require "active_job"
 class SchedulerLedgerRaceTest < Minitest::Test
   include Waiting
   include TestDatabase::Helper
+  include LedgerFixture
 
   ENTRIES = 20
 
@@ -38,15 +40,10 @@ class SchedulerLedgerRaceTest < Minitest::Test
   end
 
   def setup
-    database.truncate
-    database.with_connection { |conn| RecordingAdapter.reset_table(conn) }
+    super
     @log_offset = File.size(ENV.fetch("GOOD_CRON_PG_LOG"))
-    @children = []
-    @schedulers = []
     @adapters = []
     @previous_adapter = StallJob.queue_adapter
-    @previous_logger = ActiveJob::Base.logger
-    ActiveJob::Base.logger = Logger.new(nil)
   end
 
   def teardown
@@ -67,13 +64,6 @@ class SchedulerLedgerRaceTest < Minitest::Test
   def finish(child)
     @children.delete(child)
     child.finish
-  end
-
-  def sleep_until_half_second
-    now = Time.now.to_f
-    target = now.floor + 0.5
-    target += 1 if target <= now
-    sleep(target - now)
   end
 
   def query(sql, params = [])
@@ -157,7 +147,7 @@ class SchedulerLedgerRaceTest < Minitest::Test
     @children.delete(stalled)
 
     assert wait_for(15) { (pending_claims(0) & held).empty? }, "the claims of the killed process are taken over"
-    sleep_until_half_second
+    sleep_until_fraction
     stop_at = Time.now.to_f
     others.each { |child| Process.kill(:TERM, child.pid) }
     reports = others.map { |child| finish(child) }

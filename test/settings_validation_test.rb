@@ -395,10 +395,13 @@ class SettingsValidationTest < Minitest::Test
   end
 
   def test_the_binding_refuses_a_time_that_is_not_a_number
-    enqueuer = GoodCron::NativeEnqueuer.new(database.url)
-    row = [SecureRandom.uuid, "q", 0, "SettingsJob", "{}", Float::NAN, nil, nil]
-    error = assert_raises(ArgumentError) { enqueuer.enqueue([row]) }
+    job = { id: SecureRandom.uuid, queue_name: "q", priority: 0, job_class: "SettingsJob", serialized_params: "{}" }
+    error = assert_raises(ArgumentError) { GoodCron::NativeEnqueuer::Job.new(**job, scheduled_at: Float::NAN) }
     assert_match(/NaN/, error.message)
+    error = assert_raises(GoodCron::Error) { GoodCron::NativeEnqueuer::Job.new(**job, id: "42") }
+    assert_match(/"42" is not a UUID/, error.message)
+    assert_raises(ArgumentError, "a keyword required") { GoodCron::NativeEnqueuer::Job.new(**job.except(:job_class)) }
+    assert_raises(TypeError, "only jobs") { GoodCron::NativeEnqueuer.new(database.url).enqueue([job.values]) }
   end
 
   def test_in_a_child_good_cron_start_exits_1_naming_a_bad_setting

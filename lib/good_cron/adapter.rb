@@ -39,8 +39,8 @@ module ActiveJob
         execution = GoodCron::Poller.current_job
         if execution && execution.id == job.job_id
           # retry_on from inside the job: the same row runs again, as GoodJob does.
-          _, queue_name, priority, _, params, scheduled_at = row(job, timestamp || Time.now)
-          execution.retry_with(params, scheduled_at, queue_name, priority)
+          fields = fields(job, timestamp || Time.now)
+          execution.retry_with(*fields.values_at(:serialized_params, :scheduled_at, :queue_name, :priority))
         elsif inline_now?(job, timestamp)
           perform_inline(job)
         else
@@ -91,15 +91,21 @@ module ActiveJob
         ActiveJob::Base.execute(data)
       end
 
-      # The good_jobs row of +job+, its values checked (ConfigurationError names a bad one).
+      # The good_jobs row of +job+ (NativeEnqueuer::Job checks the id and times).
       def row(job, timestamp)
+        GoodCron::NativeEnqueuer::Job.new(**fields(job, timestamp))
+      end
+
+      # The columns of +job+'s row, their values checked (ConfigurationError names a bad one).
+      def fields(job, timestamp)
         subject = "the job #{job.class.name}"
         cron_key, cron_at = GoodCron::CronEntry.current_run
         scheduled_at = timestamp && GoodCron::Settings.time(:scheduled_at, timestamp, numeric: true, subject: subject)
         queue_name = GoodCron::Settings.string(:queue_name, job.queue_name || "", empty: true, subject: subject)
         # GoodJob writes priority 0 for a job without one.
         priority = GoodCron::Settings.integer(:priority, job.priority || 0, GoodCron::Settings::PRIORITIES, text: false, subject: subject)
-        [job.job_id, queue_name, priority, job.class.name, serialize(job, subject), scheduled_at, cron_key, cron_at&.to_f]
+        { id: job.job_id, queue_name: queue_name, priority: priority, job_class: job.class.name,
+          serialized_params: serialize(job, subject), scheduled_at: scheduled_at, cron_key: cron_key, cron_at: cron_at&.to_f }
       end
 
       def serialize(job, subject)

@@ -179,12 +179,9 @@ impl Scheduler {
     }
 }
 
-/// Inserts a manual run of a direct entry now (`cron_at` NULL, so it never collides with a
-/// scheduled instant); returns its job id.
-pub async fn enqueue_now(
-    store: &Store,
-    config: crate::config::EntryConfig,
-) -> Result<Uuid, String> {
+/// The claim of a manual run of a direct entry now (`cron_at` NULL, so it never collides with
+/// a scheduled instant), for `Store::claim`.
+pub fn manual_run(config: crate::config::EntryConfig) -> Result<Claim, String> {
     let entry = Entry::new(config)?;
     let key = entry.config.key.clone();
     let mut claim = entry
@@ -192,9 +189,7 @@ pub async fn enqueue_now(
         .ok_or_else(|| format!("{key} is not on the direct path"))?;
     // A manual run ignores enable/disable, as GoodJob's "enqueue now" does.
     claim.enabled_by_default = None;
-    let id = claim.id;
-    store.claim(&[claim]).await.map_err(|e| e.to_string())?;
-    Ok(id)
+    Ok(claim)
 }
 
 /// The state of the scheduler thread.

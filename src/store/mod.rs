@@ -23,6 +23,7 @@ macro_rules! bind_columns {
 }
 
 mod error;
+pub use error::Failure;
 pub mod jobs;
 mod tls;
 
@@ -152,6 +153,17 @@ pub(crate) fn connect_options(database_url: &str) -> Result<PgConnectOptions, St
     let url = Url::parse(database_url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
     let tls = tls::Tls::read(&url)?;
     tls.apply(PgConnectOptions::from_url(&tls::without_settings(&url))?)
+}
+
+/// The database `database_url` names (PostgreSQL's default: the user's name), if it parses.
+pub fn database_name(database_url: &str) -> Option<String> {
+    let options = connect_options(database_url).ok()?;
+    Some(
+        options
+            .get_database()
+            .unwrap_or(options.get_username())
+            .to_owned(),
+    )
 }
 
 const MIGRATION_HINT: &str = "run `bin/rails generate good_cron:install && bin/rails db:migrate` \

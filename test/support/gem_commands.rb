@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "fileutils"
 require "open3"
 require "rbconfig"
 
@@ -15,10 +16,29 @@ module GemCommands
   end
 
   # Only +home+; no -I or RUBYLIB pointing at this repository. CARGO_TARGET_DIR is inherited
-  # (bin/test and the Rakefile set it), so a source-gem install reuses the dependencies
-  # already compiled there.
+  # (bin/test and the Rakefile set it).
   def gem_env(home)
     { "GEM_HOME" => home, "GEM_PATH" => home, "RUBYLIB" => nil, "RUBYOPT" => nil }
+  end
+
+  # gem_env for a source-gem install that builds in a cargo target dir of its own, beside the
+  # shared one (CARGO_TARGET_DIR), made once from a copy of the shared one's release builds so
+  # that the dependencies are not compiled again. Not in the shared one: the library built there
+  # from the installed gem's folder would replace the checkout's, which the next `rake compile`
+  # would then build again.
+  def gem_env_with_own_target(home)
+    shared = ENV.fetch("CARGO_TARGET_DIR", nil)
+    return gem_env(home) unless shared
+
+    own = "#{shared}-gem-install"
+    unless File.directory?(own)
+      copy = "#{own}.#{Process.pid}"
+      FileUtils.mkdir_p(copy)
+      release = File.join(shared, "release")
+      FileUtils.cp_r(release, copy, preserve: true) if File.directory?(release)
+      File.rename(copy, own)
+    end
+    gem_env(home).merge("CARGO_TARGET_DIR" => own)
   end
 
   # gem_env on a machine without a Rust toolchain: PATH without the folders that hold cargo

@@ -3,8 +3,8 @@
 # Runs test files in parallel, each in its own `ruby -Ilib -Itest FILE` process (each file has
 # its own database, test/support/database.rb), GOOD_CRON_TEST_WORKERS at a time (default: the
 # number of processors), longest first as test/durations.txt lists them (files not listed
-# first of all), then the SERIAL ones alone. Prints each file's output whole as it ends, then a
-# summary; exits non-zero if any file failed.
+# first of all), and meanwhile the GEM_BUILDS one after the other. Prints each file's output
+# whole as it ends, then a summary; exits non-zero if any file failed.
 #
 #   ruby test/support/parallel_tests.rb [FILE…]   # default: test/**/*_test.rb
 require "etc"
@@ -14,9 +14,9 @@ require "tempfile"
 module ParallelTests
   ROOT = File.expand_path("../..", __dir__)
   DURATIONS = File.join(ROOT, "test", "durations.txt")
-  # Files that build and install the gems: their cargo builds would slow the timing-sensitive
-  # files running beside them.
-  SERIAL = %w[test/gem_install_test.rb test/platform_gem_test.rb].freeze
+  # Files that build and install the gems: one at a time and at the lowest CPU priority (nice
+  # 19), so that their cargo builds take only the processor time the files beside them leave.
+  GEM_BUILDS = %w[test/gem_install_test.rb test/platform_gem_test.rb].freeze
   SUMMARY = /(\d+) runs, (\d+) assertions, (\d+) failures, (\d+) errors, (\d+) skips/
 
   # One file's run.
@@ -33,9 +33,10 @@ module ParallelTests
   module_function
 
   def run(files, workers)
-    parallel, serial = order(files).partition { |file| !SERIAL.include?(file) }
+    gem_builds, others = order(files).partition { |file| GEM_BUILDS.include?(file) }
     started = monotonic_now
-    results = run_files(parallel, workers) + run_files(serial, 1)
+    lanes = [Thread.new { run_files(others, workers) }, Thread.new { run_files(gem_builds, 1, first_worker: workers, nice: true) }]
+    results = lanes.flat_map(&:value)
     report(results, monotonic_now - started)
     results.all?(&:passed?)
   end
@@ -46,18 +47,19 @@ module ParallelTests
     files.sort_by { |file| [-Float(known.fetch(file, Float::INFINITY)), file] }
   end
 
-  # Runs +files+, +workers+ at a time; worker k's processes see GOOD_CRON_TEST_WORKER=k.
-  def run_files(files, workers)
+  # Runs +files+, +workers+ at a time; worker k's processes see GOOD_CRON_TEST_WORKER=k
+  # (counted from +first_worker+); with +nice+, at the lowest CPU priority.
+  def run_files(files, workers, first_worker: 0, nice: false)
     queue = Queue.new
     files.each { |file| queue << file }
     queue.close
-    print_lock = Mutex.new
     results = []
-    Array.new(workers) do |worker|
+    Array.new(workers) do |k|
+      worker = first_worker + k
       Thread.new do
         while (file = queue.pop)
-          result = run_file(file, worker)
-          print_lock.synchronize do
+          result = run_file(file, worker, nice: nice)
+          PRINT_LOCK.synchronize do
             results << result
             puts "\n==== #{file} (#{result.seconds.round(1)} s, #{result.passed? ? "ok" : "FAILED"})", result.output
             $stdout.flush
@@ -68,10 +70,11 @@ module ParallelTests
     results
   end
 
-  def run_file(file, worker)
+  def run_file(file, worker, nice: false)
     Tempfile.create("good_cron_test_output") do |out|
       started = monotonic_now
-      pid = Process.spawn({ "GOOD_CRON_TEST_WORKER" => worker.to_s }, RbConfig.ruby, "-Ilib", "-Itest", file,
+      command = [*(%w[nice -n 19] if nice), RbConfig.ruby, "-Ilib", "-Itest", file]
+      pid = Process.spawn({ "GOOD_CRON_TEST_WORKER" => worker.to_s }, *command,
                           chdir: ROOT, in: File::NULL, out: out, err: out, pgroup: true)
       CHILDREN << pid
       _, status = Process.wait2(pid)
@@ -97,6 +100,8 @@ module ParallelTests
 
   # The test processes running; stopped (with what they started) if the runner is interrupted.
   CHILDREN = []
+  # Held while a file's output is printed whole.
+  PRINT_LOCK = Mutex.new
 end
 
 if $PROGRAM_NAME == __FILE__

@@ -39,6 +39,18 @@ module PollerApp
     end
   end
 
+  # Setup and teardown of a test on its own copy of the app (@app) given no database URL: the
+  # app's processes find their database themselves.
+  module OwnDatabaseFixture
+    def setup
+      @app = PollerApp::App.new(nil)
+    end
+
+    def teardown
+      @app.destroy
+    end
+  end
+
   # What RecordJob (the fixture's) writes for each perform.
   JOB_RUNS = "CREATE TABLE IF NOT EXISTS job_runs (job_id text, tag text, executions int, pid int, performed_at timestamptz)"
 

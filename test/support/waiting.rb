@@ -16,4 +16,13 @@ module Waiting
     end
     result
   end
+
+  # Sleeps until the wall clock is +fraction+ past a whole second (ticks happen at whole
+  # seconds: stopping at .5 never cuts a tick in half).
+  def sleep_until_fraction(fraction = 0.5)
+    now = Time.now.to_f
+    target = now.floor + fraction
+    target += 1 if target <= now
+    sleep(target - now)
+  end
 end

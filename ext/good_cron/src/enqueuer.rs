@@ -10,7 +10,9 @@ use crate::gvl::without_gvl;
 use good_cron_engine::clock::now;
 use good_cron_engine::store::jobs::{enqueue_statement, NewJob};
 use good_cron_engine::store::Store;
-use magnus::{function, method, prelude::*, Error, RModule, Ruby};
+use magnus::scan_args::{get_kwargs, scan_args};
+use magnus::value::LazyId;
+use magnus::{function, method, prelude::*, Error, RArray, RHash, RModule, Ruby, Value};
 use std::sync::Mutex;
 use tokio::runtime::{Handle, Runtime};
 use uuid::Uuid;
@@ -29,18 +31,71 @@ struct Client {
     store: Store,
 }
 
-/// `[id, queue_name, priority, job_class, serialized_params (JSON), scheduled_at (Unix
-/// seconds or nil), cron_key, cron_at (Unix seconds or nil)]`
-type Row = (
-    String,
-    String,
-    Option<i32>,
-    String,
-    String,
-    Option<f64>,
-    Option<String>,
-    Option<f64>,
-);
+/// `GoodCron::NativeEnqueuer::Job`: one good_jobs row to write, made by
+/// `Job.new(id:, queue_name:, priority:, job_class:, serialized_params:, scheduled_at: nil,
+/// cron_key: nil, cron_at: nil)` (times as Unix seconds) and checked there, once.
+#[magnus::wrap(class = "GoodCron::NativeEnqueuer::Job", free_immediately, size)]
+struct Job(NewJob);
+
+/// The keywords `Job.new` requires, then the ones it may be given (interned once: a job is
+/// made at every enqueue).
+static REQUIRED: [LazyId; 5] = [
+    LazyId::new("id"),
+    LazyId::new("queue_name"),
+    LazyId::new("priority"),
+    LazyId::new("job_class"),
+    LazyId::new("serialized_params"),
+];
+static OPTIONAL: [LazyId; 3] = [
+    LazyId::new("scheduled_at"),
+    LazyId::new("cron_key"),
+    LazyId::new("cron_at"),
+];
+
+impl Job {
+    fn new(ruby: &Ruby, args: &[Value]) -> Result<Job, Error> {
+        let args = scan_args::<(), (), (), (), RHash, ()>(args)?;
+        let kwargs = get_kwargs::<
+            _,
+            (String, String, Option<i32>, String, String),
+            (
+                Option<Option<f64>>,
+                Option<Option<String>>,
+                Option<Option<f64>>,
+            ),
+            (),
+        >(
+            args.keywords,
+            &REQUIRED
+                .each_ref()
+                .map(|id| LazyId::get_inner_with(id, ruby)),
+            &OPTIONAL
+                .each_ref()
+                .map(|id| LazyId::get_inner_with(id, ruby)),
+        )?;
+        let (id, queue_name, priority, job_class, serialized_params) = kwargs.required;
+        let (scheduled_at, cron_key, cron_at) = kwargs.optional;
+        let time = |at: Option<Option<f64>>| at.flatten().map(|at| unix_time(ruby, at)).transpose();
+        Ok(Job(NewJob {
+            id: Uuid::parse_str(&id)
+                .map_err(|_| error(ruby, format!("job id {id:?} is not a UUID")))?,
+            queue_name,
+            priority,
+            job_class,
+            serialized_params,
+            scheduled_at: time(scheduled_at)?,
+            cron_key: cron_key.flatten(),
+            cron_at: time(cron_at)?,
+        }))
+    }
+}
+
+/// The rows of an array of `Job`s (a TypeError for anything else).
+fn new_jobs(jobs: RArray) -> Result<Vec<NewJob>, Error> {
+    (0..jobs.len())
+        .map(|i| jobs.entry::<&Job>(i as isize).map(|job| job.0.clone()))
+        .collect()
+}
 
 impl NativeEnqueuer {
     fn new(database_url: String) -> NativeEnqueuer {
@@ -76,9 +131,9 @@ impl NativeEnqueuer {
         Ok((client.runtime.handle().clone(), client.store.clone()))
     }
 
-    /// Inserts the rows in one statement and notifies; returns how many were inserted.
-    fn enqueue(ruby: &Ruby, rb_self: &Self, rows: Vec<Row>) -> Result<u64, Error> {
-        let jobs = new_jobs(ruby, rows)?;
+    /// Inserts the jobs in one statement and notifies; returns how many were inserted.
+    fn enqueue(ruby: &Ruby, rb_self: &Self, jobs: RArray) -> Result<u64, Error> {
+        let jobs = new_jobs(jobs)?;
         if jobs.is_empty() {
             return Ok(0);
         }
@@ -87,33 +142,12 @@ impl NativeEnqueuer {
             .map_err(|e| error(ruby, format!("could not enqueue: {e}")))
     }
 
-    /// `NativeEnqueuer.statement(rows)`: `[sql, params]`, the same insert and `NOTIFY` as
+    /// `NativeEnqueuer.statement(jobs)`: `[sql, params]`, the same insert and `NOTIFY` as
     /// `#enqueue` for the caller to run on a connection of its own (the app's, inside its
     /// transaction); `params` are strings in PostgreSQL's text format.
-    fn statement(ruby: &Ruby, rows: Vec<Row>) -> Result<(&'static str, Vec<String>), Error> {
-        let jobs = new_jobs(ruby, rows)?;
-        Ok(enqueue_statement(&jobs, now().naive_utc()))
+    fn statement(jobs: RArray) -> Result<(&'static str, Vec<String>), Error> {
+        Ok(enqueue_statement(&new_jobs(jobs)?, now().naive_utc()))
     }
-}
-
-fn new_jobs(ruby: &Ruby, rows: Vec<Row>) -> Result<Vec<NewJob>, Error> {
-    rows.into_iter()
-        .map(
-            |(id, queue_name, priority, job_class, params, at, cron_key, cron_at)| {
-                Ok(NewJob {
-                    id: Uuid::parse_str(&id)
-                        .map_err(|_| error(ruby, format!("job id {id:?} is not a UUID")))?,
-                    queue_name,
-                    priority,
-                    job_class,
-                    serialized_params: params,
-                    scheduled_at: at.map(|at| unix_time(ruby, at)).transpose()?,
-                    cron_key,
-                    cron_at: cron_at.map(|at| unix_time(ruby, at)).transpose()?,
-                })
-            },
-        )
-        .collect()
 }
 
 pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
@@ -121,5 +155,7 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     class.define_singleton_method("new", function!(NativeEnqueuer::new, 1))?;
     class.define_method("enqueue", method!(NativeEnqueuer::enqueue, 1))?;
     class.define_singleton_method("statement", function!(NativeEnqueuer::statement, 1))?;
+    let job = class.define_class("Job", ruby.class_object())?;
+    job.define_singleton_method("new", function!(Job::new, -1))?;
     Ok(())
 }

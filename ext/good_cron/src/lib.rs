@@ -12,18 +12,11 @@ mod poller;
 mod schedule;
 mod scheduler;
 
-use magnus::{value::Lazy, Error, Ruby};
+use magnus::{Error, Ruby};
 
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
-    for class in [
-        &errors::ERROR,
-        &errors::INVALID_SCHEDULE,
-        &errors::SCHEMA_ERROR,
-        &errors::DATABASE_ERROR,
-    ] {
-        Lazy::force(class, ruby);
-    }
+    errors::check_declared(ruby)?;
     let module = ruby.get_inner(&errors::GOOD_CRON);
     events::look_up(module)?;
     schedule::define(ruby, module)?;

@@ -1,7 +1,7 @@
 //! `GoodCron::Schedule`: a parsed schedule. Times cross the boundary as whole Unix seconds;
 //! lib/good_cron/schedule.rb turns them into `Time`s.
 
-use crate::errors::INVALID_SCHEDULE;
+use crate::errors::{raised, INVALID_SCHEDULE};
 use good_cron_engine::schedule::Schedule as EngineSchedule;
 use magnus::{function, method, prelude::*, Error, RClass, RString, Ruby};
 
@@ -10,7 +10,7 @@ struct Schedule(EngineSchedule);
 
 impl Schedule {
     fn parse(ruby: &Ruby, text: RString) -> Result<Schedule, Error> {
-        let invalid = |message: String| Error::new(ruby.get_inner(&INVALID_SCHEDULE), message);
+        let invalid = |message: String| raised(ruby, INVALID_SCHEDULE, message);
         let text = text.to_string().map_err(|_| {
             invalid(format!(
                 "invalid schedule {}: it is not valid UTF-8",

@@ -3,13 +3,13 @@
 //! Structs pulled by a Ruby thread (`next_event`), so no Ruby object is touched off a Ruby thread.
 
 use crate::convert::{bad_config, seconds};
-use crate::errors::{error, start_error};
+use crate::errors::{error, start_error, store_error};
 use crate::events::scheduler_event;
 use crate::fork::ForkGuard;
 use crate::gvl::without_gvl;
 use good_cron_engine::config::{EntryConfig, SchedulerConfig};
 use good_cron_engine::scheduler::{self, Command, Event, Quiesce, Report, Scheduler};
-use good_cron_engine::store::Store;
+use good_cron_engine::store::{Store, StoreError};
 use magnus::{function, method, prelude::*, Error, RModule, Ruby, Value};
 use std::future::Future;
 use std::sync::{mpsc, Arc, Mutex};
@@ -32,24 +32,29 @@ struct Engine {
 const RECORD_WAIT: Duration = Duration::from_secs(2);
 
 /// Runs `work` on a short-lived connection to the database, without the GVL: for the calls
-/// that need the database whether or not a scheduler runs in this process.
-fn with_store<T, F, Fut>(database_url: &str, work: F) -> Result<T, String>
+/// that need the database whether or not a scheduler runs in this process. A failure raises
+/// the class its kind says (`store_error`).
+fn with_store<T, F, Fut>(ruby: &Ruby, database_url: &str, work: F) -> Result<T, Error>
 where
     F: FnOnce(Store) -> Fut,
-    Fut: Future<Output = Result<T, String>>,
+    Fut: Future<Output = Result<T, StoreError>>,
 {
-    without_gvl(|| {
+    let done = without_gvl(|| {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
-        runtime.block_on(async {
-            let store = Store::new(database_url).map_err(|e| e.to_string())?;
+        Ok(runtime.block_on(async {
+            let store = Store::new(database_url)?;
             let result = work(store.clone()).await;
             store.close().await;
             result
-        })
-    })
+        }))
+    });
+    match done {
+        Ok(result) => result.map_err(|e| store_error(ruby, database_url, &e)),
+        Err(message) => Err(error(ruby, message)),
+    }
 }
 
 enum Received {
@@ -184,13 +189,9 @@ impl NativeScheduler {
         keys: Vec<String>,
         enabled_by_default: Vec<Option<bool>>,
     ) -> Result<Vec<(String, Option<i64>, bool)>, Error> {
-        let states = with_store(&database_url, |store| async move {
-            store
-                .entry_states(&keys, &enabled_by_default)
-                .await
-                .map_err(|e| e.to_string())
-        })
-        .map_err(|message| error(ruby, message))?;
+        let states = with_store(ruby, &database_url, |store| async move {
+            store.entry_states(&keys, &enabled_by_default).await
+        })?;
         Ok(states
             .into_iter()
             .map(|(key, last, enabled)| (key, last.map(|at| at.and_utc().timestamp()), enabled))
@@ -204,13 +205,9 @@ impl NativeScheduler {
         key: String,
         enabled: bool,
     ) -> Result<(), Error> {
-        with_store(&database_url, |store| async move {
-            store
-                .set_enabled(&key, enabled)
-                .await
-                .map_err(|e| e.to_string())
+        with_store(ruby, &database_url, |store| async move {
+            store.set_enabled(&key, enabled).await
         })
-        .map_err(|message| error(ruby, message))
     }
 
     /// Inserts a manual run of a direct entry (given as its engine configuration, JSON);
@@ -218,11 +215,12 @@ impl NativeScheduler {
     fn enqueue_now(ruby: &Ruby, database_url: String, entry_json: String) -> Result<String, Error> {
         let entry: EntryConfig =
             serde_json::from_str(&entry_json).map_err(|e| bad_config(ruby, "entry", e))?;
-        with_store(&database_url, |store| async move {
-            scheduler::enqueue_now(&store, entry).await
-        })
-        .map(|id| id.to_string())
-        .map_err(|message| error(ruby, message))
+        let claim = scheduler::manual_run(entry).map_err(|message| error(ruby, message))?;
+        let id = claim.id.to_string();
+        with_store(ruby, &database_url, |store| async move {
+            store.claim(&[claim]).await
+        })?;
+        Ok(id)
     }
 }
 

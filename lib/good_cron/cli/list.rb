@@ -118,13 +118,11 @@ module GoodCron
       raise Failure, message
     rescue GoodCron::SchemaError => e
       raise Failure, e.message.delete_prefix("good_cron: ")
+    rescue GoodCron::MissingDatabase => e
+      raise Failure, "#{e.message} (#{GoodCron::Settings.redact_url(url)})"
     rescue GoodCron::Error => e
       detail = e.message.gsub(/\s*\n\s*/, " ")
-      if (missing = detail[/database ("[^"]*") does not exist/, 1])
-        raise Failure, "the database #{missing} does not exist (#{GoodCron::Settings.redact_url(url)})"
-      end
-
-      detail = "#{unreachable(url) || "no connection"} (#{detail})" if detail.include?("pool timed out")
+      detail = "#{unreachable(url) || "no connection"} (#{detail})" if e.is_a?(GoodCron::UnreachableDatabase)
       raise Failure, "cannot read the entries from the database #{GoodCron::Settings.redact_url(url)}: #{detail}"
     end
 
