@@ -5,6 +5,7 @@ use good_cron_engine::wait::Interrupt;
 use magnus::{Error, Ruby};
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 struct Call<F, R> {
     work: Option<F>,
@@ -73,6 +74,17 @@ pub fn without_gvl<F: FnOnce() -> R, R>(work: F) -> R {
     match call_without_gvl(work, None) {
         Some(value) => value,
         None => unreachable!("without an unblock function the work always runs"),
+    }
+}
+
+/// Locks `mutex` holding the GVL, but waits for it without the GVL while another thread
+/// holds it (a stop waiting for its engine), so that other Ruby threads and trap handlers run
+/// meanwhile. `None` if a panic poisoned it.
+pub fn lock<T>(mutex: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match mutex.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::WouldBlock) => without_gvl(|| mutex.lock().ok()),
+        Err(TryLockError::Poisoned(_)) => None,
     }
 }
 

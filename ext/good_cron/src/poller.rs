@@ -5,7 +5,7 @@
 use crate::convert::{bad_config, seconds, unix_time};
 use crate::errors::{error, start_error};
 use crate::fork::ForkGuard;
-use crate::gvl::{receive, wait_without_gvl, AfterInterrupt};
+use crate::gvl::{lock, receive, wait_without_gvl, AfterInterrupt};
 use crate::log::log_event;
 use good_cron_engine::clock::now;
 use good_cron_engine::config::PollerConfig;
@@ -96,7 +96,7 @@ impl NativePoller {
     }
 
     fn poller<T>(&self, work: impl FnOnce(&mut Poller) -> T) -> Option<T> {
-        self.engine.poller.lock().ok().map(|mut p| work(&mut p))
+        lock(&self.engine.poller).map(|mut p| work(&mut p))
     }
 
     /// `[[queues, threads], …]`: the pools the queues setting describes.
@@ -197,8 +197,10 @@ impl NativePoller {
     fn stop(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<bool, Error> {
         let deadline = Some(Instant::now() + seconds(timeout));
         let stopped = wait_without_gvl(ruby, AfterInterrupt::Wait, |interrupt| {
-            rb_self
-                .poller(|p| p.stop(deadline, interrupt))
+            // Without the GVL: a plain lock.
+            let poller = rb_self.engine.poller.lock();
+            poller
+                .map(|mut p| p.stop(deadline, interrupt))
                 .unwrap_or(true)
                 .then_some(())
         })?;

@@ -5,7 +5,7 @@
 use crate::convert::{bad_config, seconds};
 use crate::errors::{error, start_error, store_error};
 use crate::fork::ForkGuard;
-use crate::gvl::{receive, wait_without_gvl, without_gvl, AfterInterrupt};
+use crate::gvl::{lock, receive, wait_without_gvl, without_gvl, AfterInterrupt};
 use crate::log::log_event;
 use good_cron_engine::config::{EntryConfig, SchedulerConfig};
 use good_cron_engine::mailbox;
@@ -115,20 +115,16 @@ impl NativeScheduler {
     }
 
     fn is_running(&self) -> bool {
-        self.engine
-            .scheduler
-            .lock()
-            .map(|mut s| s.is_running())
-            .unwrap_or(false)
+        lock(&self.engine.scheduler).is_some_and(|mut s| s.is_running())
     }
 
     /// Why the engine stopped on its own (it kept panicking), or `nil`.
     fn failure(&self) -> Option<String> {
-        self.engine.scheduler.lock().ok().and_then(|s| s.failure())
+        lock(&self.engine.scheduler).and_then(|s| s.failure())
     }
 
     fn send(&self, command: Command) {
-        if let Ok(scheduler) = self.engine.scheduler.lock() {
+        if let Some(scheduler) = lock(&self.engine.scheduler) {
             scheduler.send(command);
         }
     }
