@@ -25,8 +25,8 @@ class WakeTest < Minitest::Test
   end
 
   def teardown
-    @poller.shutdown(5)
-    @scheduler&.stop(5)
+    @poller.shutdown(timeout: 5)
+    @scheduler&.shutdown(timeout: 5)
   end
 
   def native_poller
@@ -64,7 +64,7 @@ class WakeTest < Minitest::Test
     taker = Thread.new { native.take(0) }
     wait_blocked(taker)
     threads = @poller.instance_variable_get(:@threads) + [@poller.instance_variable_get(:@logs)]
-    assert @poller.shutdown(5), "the poller stops"
+    assert @poller.shutdown(timeout: 5), "the poller stops"
     assert_equal false, taker.value, "take gives false once the poller closes"
     refute threads.any?(&:alive?), "the poller's threads ended when it closed and stopped"
 
@@ -73,7 +73,7 @@ class WakeTest < Minitest::Test
     @scheduler.start
     events = @scheduler.instance_variable_get(:@events)
     wait_blocked(events)
-    assert @scheduler.stop(5)
+    assert @scheduler.shutdown(timeout: 5)
     refute events.alive?, "the event thread ended when the scheduler stopped"
   end
 
