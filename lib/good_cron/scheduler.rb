@@ -27,9 +27,9 @@ module GoodCron
       end
     end
 
-    # How often the event thread wakes when nothing happens (and so how long it takes to
-    # notice a stop it was not told about).
-    EVENT_WAIT = 0.5
+    # How long stop waits for the event thread once the engine stopped (it ends at once,
+    # unless a subscriber blocks).
+    THREAD_WAIT = 1
 
     attr_reader :database_url, :graceful_restart_period, :logger
 
@@ -80,12 +80,9 @@ module GoodCron
 
         deadline = monotonic_now + timeout unless timeout.negative?
         finish_enqueues(deadline)
-        # Wait in slices so that signals and Thread#raise still reach this thread.
-        until (stopped = @native.stop(deadline ? (deadline - monotonic_now).clamp(0, 0.1) : 0.1))
-          break if deadline && monotonic_now >= deadline
-        end
+        stopped = @native.stop(deadline && [deadline - monotonic_now, 0].max)
         if stopped
-          @events&.join(EVENT_WAIT * 2) unless @events == Thread.current
+          @events&.join(THREAD_WAIT) unless @events == Thread.current
           @native = @events = nil
           GoodCron.scheduler = nil if GoodCron.scheduler.equal?(self)
         end
@@ -157,10 +154,10 @@ module GoodCron
     end
 
     def deliver_events(native)
-      while (event = native.next_event(EVENT_WAIT)) != false
+      while (event = native.next_event)
         break if event.is_a?(Events::Quiesced)
 
-        deliver_safely(native, event) if event
+        deliver_safely(native, event)
       end
     end
 

@@ -17,8 +17,10 @@ use crate::backoff::Backoff;
 use crate::clock::{now, sleep_until, sleep_until_second};
 use crate::config::{duration, Enqueue, SchedulerConfig};
 use crate::log::{Level, Log};
+use crate::mailbox;
 use crate::store::{Claim, Enqueued, LedgerClaim, Outcome, Stale, Store, StoreError};
 use crate::thread::{self, EngineThread, StartError};
+use crate::wait::Interrupt;
 use chrono::{DateTime, Utc};
 use entry::{naive, Entry};
 use handover::Handed;
@@ -65,7 +67,7 @@ impl Scheduler {
     /// (the scheduler keeps retrying and logs it).
     pub fn start(
         config: SchedulerConfig,
-        events: mpsc::Sender<Event>,
+        events: mailbox::Sender<Event>,
     ) -> Result<Scheduler, StartError> {
         let claim_timeout = config.claim_timeout.unwrap_or(DEFAULT_CLAIM_TIMEOUT);
         let entries = config
@@ -163,10 +165,10 @@ impl Scheduler {
         let _ = self.commands.send(command);
     }
 
-    /// Asks the scheduler to stop and waits up to `timeout` (forever if `None`); true when
-    /// it has stopped.
-    pub fn stop(&mut self, timeout: Option<Duration>) -> bool {
-        self.thread.stop(timeout)
+    /// Asks the scheduler to stop and waits until `deadline` (forever if `None`) or
+    /// `interrupt`; true when it has stopped.
+    pub fn stop(&mut self, deadline: Option<std::time::Instant>, interrupt: &Interrupt) -> bool {
+        self.thread.stop(deadline, interrupt)
     }
 
     pub fn is_running(&mut self) -> bool {
@@ -206,7 +208,7 @@ struct Worker {
     stale_after: f64,
     /// This scheduler's id in the ledger.
     process: Uuid,
-    events: mpsc::Sender<Event>,
+    events: mailbox::Sender<Event>,
     /// The next instant of every entry: one timer for all.
     heap: BinaryHeap<Reverse<(i64, usize)>>,
     /// Set while instants wait to be claimed (after a start or an outage): the first of them.

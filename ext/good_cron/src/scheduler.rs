@@ -6,14 +6,15 @@ use crate::convert::{bad_config, seconds};
 use crate::errors::{error, start_error, store_error};
 use crate::events::scheduler_event;
 use crate::fork::ForkGuard;
-use crate::gvl::without_gvl;
+use crate::gvl::{lock, receive, wait_without_gvl, without_gvl, AfterInterrupt};
 use good_cron_engine::config::{EntryConfig, SchedulerConfig};
+use good_cron_engine::mailbox;
 use good_cron_engine::scheduler::{self, Command, Event, Quiesce, Report, Scheduler};
 use good_cron_engine::store::{Store, StoreError};
 use magnus::{function, method, prelude::*, Error, RModule, Ruby, Value};
 use std::future::Future;
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[magnus::wrap(class = "GoodCron::NativeScheduler", free_immediately, size)]
 struct NativeScheduler {
@@ -22,7 +23,7 @@ struct NativeScheduler {
 
 struct Engine {
     scheduler: Mutex<Scheduler>,
-    events: Mutex<mpsc::Receiver<Event>>,
+    events: mailbox::Receiver<Event>,
     /// The scheduler's quiesce switch, set without taking the scheduler's lock.
     quiesce: Arc<Quiesce>,
 }
@@ -57,65 +58,50 @@ where
     }
 }
 
-enum Received {
-    Event(Event),
-    Timeout,
-    Disconnected,
-}
-
-/// Waits up to `timeout` for an event.
-fn receive(events: &mpsc::Receiver<Event>, timeout: Duration) -> Received {
-    match events.recv_timeout(timeout) {
-        Ok(event) => Received::Event(event),
-        Err(mpsc::RecvTimeoutError::Timeout) => Received::Timeout,
-        Err(mpsc::RecvTimeoutError::Disconnected) => Received::Disconnected,
-    }
-}
-
 impl NativeScheduler {
     fn start(ruby: &Ruby, config_json: String) -> Result<NativeScheduler, Error> {
         let config: SchedulerConfig =
             serde_json::from_str(&config_json).map_err(|e| bad_config(ruby, "scheduler", e))?;
-        let (sender, events) = mpsc::channel();
+        let (sender, events) = mailbox::channel();
         let scheduler =
             without_gvl(|| Scheduler::start(config, sender)).map_err(|e| start_error(ruby, e))?;
         let engine = Engine {
             quiesce: scheduler.quiesce(),
             scheduler: Mutex::new(scheduler),
-            events: Mutex::new(events),
+            events,
         };
         Ok(NativeScheduler {
             engine: ForkGuard::new(engine),
         })
     }
 
-    /// Stops the scheduler, waiting up to `timeout` seconds; true when it has stopped.
-    fn stop(&self, timeout: Option<f64>) -> bool {
-        let timeout = timeout.map(seconds);
-        without_gvl(|| {
-            self.engine
+    /// Stops the scheduler, waiting up to `timeout` seconds (forever if nil); true when it
+    /// has stopped. Ruby's interrupts (a signal's trap handler) are handled as they come.
+    fn stop(ruby: &Ruby, rb_self: &Self, timeout: Option<f64>) -> Result<bool, Error> {
+        let deadline = timeout.map(|t| Instant::now() + seconds(t));
+        let stopped = wait_without_gvl(ruby, AfterInterrupt::Wait, |interrupt| {
+            rb_self
+                .engine
                 .scheduler
                 .lock()
-                .map(|mut s| s.stop(timeout))
+                .map(|mut s| s.stop(deadline, interrupt))
                 .unwrap_or(true)
-        })
+                .then_some(())
+        })?;
+        Ok(stopped.is_some())
     }
 
     fn is_running(&self) -> bool {
-        self.engine
-            .scheduler
-            .lock()
-            .map(|mut s| s.is_running())
-            .unwrap_or(false)
+        lock(&self.engine.scheduler).is_some_and(|mut s| s.is_running())
     }
 
     /// Why the engine stopped on its own (it kept panicking), or `nil`.
     fn failure(&self) -> Option<String> {
-        self.engine.scheduler.lock().ok().and_then(|s| s.failure())
+        lock(&self.engine.scheduler).and_then(|s| s.failure())
     }
 
     fn send(&self, command: Command) {
-        if let Ok(scheduler) = self.engine.scheduler.lock() {
+        if let Some(scheduler) = lock(&self.engine.scheduler) {
             scheduler.send(command);
         }
     }
@@ -165,18 +151,11 @@ impl NativeScheduler {
         self.send(Command::Next { key, at });
     }
 
-    /// The next event (a `GoodCron::Events` Struct), waiting up to `timeout` seconds; `nil` on
-    /// timeout, `false` once the scheduler has stopped and every event was taken.
-    fn next_event(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
-        let timeout = seconds(timeout);
-        let received = without_gvl(|| match rb_self.engine.events.lock() {
-            Ok(events) => receive(&events, timeout),
-            Err(_) => Received::Disconnected,
-        });
-        let event = match received {
-            Received::Event(event) => event,
-            Received::Timeout => return Ok(ruby.qnil().as_value()),
-            Received::Disconnected => return Ok(ruby.qfalse().as_value()),
+    /// The next event (a `GoodCron::Events` Struct), waiting for as long as it takes; `false`
+    /// once the scheduler has stopped and every event was taken.
+    fn next_event(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
+        let Some(event) = receive(ruby, &rb_self.engine.events)? else {
+            return Ok(ruby.qfalse().as_value());
         };
         scheduler_event(ruby, event)
     }
@@ -233,7 +212,7 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     class.define_method("stop", method!(NativeScheduler::stop, 1))?;
     class.define_method("running?", method!(NativeScheduler::is_running, 0))?;
     class.define_method("failure", method!(NativeScheduler::failure, 0))?;
-    class.define_method("next_event", method!(NativeScheduler::next_event, 1))?;
+    class.define_method("next_event", method!(NativeScheduler::next_event, 0))?;
     class.define_method("enqueued", method!(NativeScheduler::enqueued, 3))?;
     class.define_method(
         "enqueue_skipped",
