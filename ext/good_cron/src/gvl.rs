@@ -6,6 +6,7 @@ use magnus::{Error, Ruby};
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::time::Instant;
 
 struct Call<F, R> {
     work: Option<F>,
@@ -123,6 +124,26 @@ pub fn wait_without_gvl<R>(
             return Ok(None);
         }
     }
+}
+
+/// Stops the engine in `engine` with `stop`, waiting without the GVL until `deadline` (forever
+/// if `None`), interrupts handled as they come; true once it has stopped (or its lock is
+/// poisoned: nothing is left to stop).
+pub fn stop_without_gvl<E>(
+    ruby: &Ruby,
+    engine: &Mutex<E>,
+    deadline: Option<Instant>,
+    stop: impl Fn(&mut E, Option<Instant>, &Interrupt) -> bool,
+) -> Result<bool, Error> {
+    let stopped = wait_without_gvl(ruby, AfterInterrupt::Wait, |interrupt| {
+        // Without the GVL: a plain lock.
+        engine
+            .lock()
+            .map(|mut e| stop(&mut e, deadline, interrupt))
+            .unwrap_or(true)
+            .then_some(())
+    })?;
+    Ok(stopped.is_some())
 }
 
 /// The next item of `mail`, waiting without the GVL for as long as it takes (interrupts are

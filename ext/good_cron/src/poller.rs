@@ -5,7 +5,7 @@
 use crate::convert::{bad_config, seconds, unix_time};
 use crate::errors::{error, start_error};
 use crate::fork::ForkGuard;
-use crate::gvl::{lock, receive, wait_without_gvl, AfterInterrupt};
+use crate::gvl::{lock, receive, stop_without_gvl, wait_without_gvl, AfterInterrupt};
 use crate::log::log_event;
 use good_cron_engine::clock::now;
 use good_cron_engine::config::PollerConfig;
@@ -196,15 +196,7 @@ impl NativePoller {
     /// true once stopped.
     fn stop(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<bool, Error> {
         let deadline = Some(Instant::now() + seconds(timeout));
-        let stopped = wait_without_gvl(ruby, AfterInterrupt::Wait, |interrupt| {
-            // Without the GVL: a plain lock.
-            let poller = rb_self.engine.poller.lock();
-            poller
-                .map(|mut p| p.stop(deadline, interrupt))
-                .unwrap_or(true)
-                .then_some(())
-        })?;
-        Ok(stopped.is_some())
+        stop_without_gvl(ruby, &rb_self.engine.poller, deadline, Poller::stop)
     }
 
     fn is_running(&self) -> bool {

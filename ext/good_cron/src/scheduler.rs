@@ -6,7 +6,7 @@ use crate::convert::{bad_config, seconds};
 use crate::errors::{error, start_error, store_error};
 use crate::events::scheduler_event;
 use crate::fork::ForkGuard;
-use crate::gvl::{lock, receive, wait_without_gvl, without_gvl, AfterInterrupt};
+use crate::gvl::{lock, receive, stop_without_gvl, without_gvl};
 use good_cron_engine::config::{EntryConfig, SchedulerConfig};
 use good_cron_engine::mailbox;
 use good_cron_engine::scheduler::{self, Command, Event, Quiesce, Report, Scheduler};
@@ -79,16 +79,7 @@ impl NativeScheduler {
     /// has stopped. Ruby's interrupts (a signal's trap handler) are handled as they come.
     fn stop(ruby: &Ruby, rb_self: &Self, timeout: Option<f64>) -> Result<bool, Error> {
         let deadline = timeout.map(|t| Instant::now() + seconds(t));
-        let stopped = wait_without_gvl(ruby, AfterInterrupt::Wait, |interrupt| {
-            rb_self
-                .engine
-                .scheduler
-                .lock()
-                .map(|mut s| s.stop(deadline, interrupt))
-                .unwrap_or(true)
-                .then_some(())
-        })?;
-        Ok(stopped.is_some())
+        stop_without_gvl(ruby, &rb_self.engine.scheduler, deadline, Scheduler::stop)
     }
 
     fn is_running(&self) -> bool {
