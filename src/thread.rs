@@ -7,8 +7,10 @@
 //! `failure` says why.
 
 use crate::backoff::Backoff;
+use crate::mailbox::{self, Received};
+use crate::wait::Interrupt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -66,7 +68,7 @@ pub fn runtime(engine: &str) -> Result<tokio::runtime::Runtime, StartError> {
 
 pub struct EngineThread {
     shutdown: watch::Sender<bool>,
-    finished: mpsc::Receiver<()>,
+    finished: mailbox::Receiver<()>,
     thread: Option<std::thread::JoinHandle<()>>,
     running: bool,
     failure: Arc<Mutex<Option<String>>>,
@@ -105,7 +107,7 @@ impl EngineThread {
         mut run: impl FnMut(&mut E, watch::Receiver<bool>) + Send + 'static,
     ) -> Result<EngineThread, StartError> {
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (finished_tx, finished) = mpsc::channel();
+        let (finished_tx, finished) = mailbox::channel();
         let failure = Arc::new(Mutex::new(None));
         let failed = Arc::clone(&failure);
         let thread_name = name.to_string();
@@ -155,14 +157,12 @@ impl EngineThread {
         })
     }
 
-    /// Asks the thread to stop and waits up to `timeout` (forever if `None`); true when it
-    /// has stopped.
-    pub fn stop(&mut self, timeout: Option<Duration>) -> bool {
+    /// Asks the thread to stop and waits until `deadline` (forever if `None`) or `interrupt`;
+    /// true when it has stopped.
+    pub fn stop(&mut self, deadline: Option<Instant>, interrupt: &Interrupt) -> bool {
         let _ = self.shutdown.send(true);
-        let stopped = match timeout {
-            Some(timeout) => self.finished.recv_timeout(timeout).is_ok(),
-            None => self.finished.recv().is_ok(),
-        } || !self.running;
+        let stopped =
+            !matches!(self.finished.recv(deadline, interrupt), Received::Empty) || !self.running;
         if stopped {
             self.running = false;
             // It has sent its last message: joining waits only for the thread to exit.
@@ -174,7 +174,7 @@ impl EngineThread {
     }
 
     pub fn is_running(&mut self) -> bool {
-        if self.running && !matches!(self.finished.try_recv(), Err(mpsc::TryRecvError::Empty)) {
+        if self.running && !matches!(self.finished.try_recv(), Received::Empty) {
             self.running = false;
         }
         self.running
@@ -197,6 +197,11 @@ impl EngineThread {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::mpsc;
+
+    fn in_seconds(seconds: u64) -> Option<Instant> {
+        Some(Instant::now() + Duration::from_secs(seconds))
+    }
 
     fn lines() -> (impl Fn(String) + Send + 'static, mpsc::Receiver<String>) {
         let (tx, rx) = mpsc::channel();
@@ -229,7 +234,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert_eq!(runs.load(Ordering::SeqCst), 2, "ran again after the panic");
-        assert!(thread.stop(Some(Duration::from_secs(10))));
+        assert!(thread.stop(in_seconds(10), &Interrupt::default()));
         assert_eq!(thread.failure(), None, "the second run ended normally");
     }
 
@@ -245,7 +250,7 @@ mod tests {
             reported.last().map(String::as_str),
             Some("good_cron: the test thread panicked: always; it has stopped")
         );
-        assert!(thread.stop(Some(Duration::from_secs(10))));
+        assert!(thread.stop(in_seconds(10), &Interrupt::default()));
         assert!(!thread.is_running());
         assert_eq!(
             thread.failure().as_deref(),

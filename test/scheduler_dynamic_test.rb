@@ -363,6 +363,56 @@ class SchedulerDynamicTest < Minitest::Test
     assert_empty @logger.at(:error), "nil is no error"
   end
 
+  # Counts the calls of NativeScheduler.entry_states (each opens a runtime and a connection of
+  # its own) made while +calls+ is set, calling through to the real one.
+  module CountedEntryStates
+    class << self
+      attr_accessor :calls
+    end
+
+    def entry_states(*args)
+      CountedEntryStates.calls&.push(args.first(2))
+      super
+    end
+  end
+  GoodCron::NativeScheduler.singleton_class.prepend(CountedEntryStates)
+
+  # The engine hands Ruby what it has read itself: a cron Proc's last run (in its first Next
+  # event) and GoodJob's settings (in each Enqueue event). No run opens a connection of its own,
+  # and an enabled_by_default Proc is asked only where the settings do not decide.
+  def test_proc_entries_open_no_connection_of_their_own
+    seeded = Time.utc(2020, 1, 1, 0, 0, 0)
+    database.with_connection { |conn| seed_good_job(conn, "by_proc", seeded) }
+    database.set_setting("cron_keys_disabled", ["listed_off"])
+    database.set_setting("cron_keys_enabled", ["listed_on"])
+    firsts = Queue.new
+    asked = Hash.new(0)
+    lock = Mutex.new
+    default = ->(key, value) { -> { lock.synchronize { asked[key] += 1 } && value } }
+    CountedEntryStates.calls = []
+    scheduler({
+                by_proc: every_second(args: ["by_proc"], cron: ->(last) { (firsts << last) && Time.at(Time.now.to_i + 1) }),
+                listed_off: every_second(args: ["listed_off"], enabled_by_default: default.call("listed_off", true)),
+                listed_on: every_second(args: ["listed_on"], enabled_by_default: default.call("listed_on", false)),
+                unlisted: every_second(args: ["unlisted"], enabled_by_default: default.call("unlisted", true)),
+                static_off: every_second(args: ["static_off"], enabled_by_default: false),
+              }).start
+    assert wait_for(8) { %w[by_proc listed_on unlisted].all? { |key| enqueued_runs(key).size >= 2 } }
+    stop_all
+
+    assert_empty CountedEntryStates.calls, "no entry_states call: neither for the last run nor per run"
+    assert_equal seeded, firsts.pop, "the first call of the cron Proc gets the last run in good_jobs"
+    assert_empty @adapter.records.select { |r| %w[listed_off static_off].include?(r.arguments.first) }
+    lock.synchronize do
+      assert_equal 0, asked["listed_off"], "cron_keys_disabled decides: the Proc is not asked"
+      assert_equal 0, asked["listed_on"], "cron_keys_enabled decides: the Proc is not asked"
+      assert_operator asked["unlisted"], :>=, 2, "listed nowhere: the Proc is asked at each run"
+    end
+    assert_empty @logger.at(:error)
+  ensure
+    CountedEntryStates.calls = nil
+  end
+
   # A Proc may return a time with a fraction of a second (Time.now + 0.5): runs are whole
   # seconds, so it runs at the next whole second, once, and the Proc is asked once per run
   # (not again and again for an instant this process has claimed already).

@@ -4,6 +4,7 @@ require_relative "test_helper"
 require_relative "support/cron_processes"
 require_relative "support/private_postgres"
 require_relative "support/waiting"
+require "active_job"
 
 # The database goes away under running schedulers, and hosts' clocks disagree: still one row
 # per instant, none missing, nothing raised in the host process.
@@ -59,6 +60,45 @@ class SchedulerFaultTest < Minitest::Test
     instants.size == 10 && instants.values.all? { |ats| (range.to_a - ats).empty? }
   rescue PG::Error
     false
+  end
+
+  # An ActiveJob adapter that keeps each job enqueued.
+  class KeepingAdapter
+    attr_reader :jobs
+
+    def initialize
+      @jobs = Queue.new
+    end
+
+    def enqueue(job)
+      @jobs << job
+    end
+
+    def enqueue_at(job, _timestamp)
+      enqueue(job)
+    end
+  end
+
+  class ProcTickJob < ActiveJob::Base
+    self.queue_adapter = KeepingAdapter.new
+
+    def perform; end
+  end
+
+  # A cron Proc entry whose scheduler started while the database was away is asked for its
+  # first run (after its last one, which the engine reads) once the database answers, and runs.
+  def test_a_cron_proc_started_while_the_database_is_away_runs_once_it_is_back
+    @postgres.stop
+    asked = Queue.new
+    cron = { proc_tick: { cron: ->(last) { (asked << last) && Time.at(Time.now.to_i + 1) }, class: ProcTickJob } }
+    scheduler = GoodCron::Scheduler.new(cron, database_url: @postgres.url, logger: Logger.new(nil))
+    scheduler.start
+    sleep 3 # longer than a connection is waited for
+    @postgres.start
+    assert wait_for(30) { ProcTickJob.queue_adapter.jobs.size >= 1 }, "the entry runs once the database is back"
+    assert_nil asked.pop, "its first call: it never ran"
+  ensure
+    scheduler&.shutdown(timeout: 5)
   end
 
   def test_processes_whose_clocks_differ_by_seconds_still_write_one_row_per_instant

@@ -18,6 +18,9 @@ module GoodCron
       wait_until: ->(wait_until) { Settings.time(":set wait_until", wait_until) },
     }.freeze
     ENQUEUE_MODES = %i[auto good_jobs active_job].freeze
+    # What an option left out reads as, shared by every entry.
+    NONE = [].freeze
+    EMPTY = {}.freeze
 
     attr_reader :key, :description, :problems, :enqueue
 
@@ -67,7 +70,9 @@ module GoodCron
       check_options
       @schedule = check { read_schedule(@options[:cron]) } unless dynamic?(:cron) || @options[:cron].nil?
       @job_class = check { read_job_class(@options[:class]) } unless dynamic?(:class) || @options[:class].nil?
-      %i[args kwargs set].each { |option| check { read(option, @options[option]) } unless dynamic?(option) }
+      # Static :args, :kwargs and :set, normalized once (a Proc's result is, at each enqueue).
+      @normalized = %i[args kwargs set].reject { |option| dynamic?(option) }
+                                       .to_h { |option| [option, check { read(option, @options[option]) }] }
       check { read_enabled(@options.fetch(:enabled_by_default, true)) } unless dynamic?(:enabled_by_default)
       @enqueue = check { enqueue_path(enqueue) } if @problems.empty?
       @serialized = check { serialize_job } if @problems.empty? && static?
@@ -88,10 +93,9 @@ module GoodCron
       dynamic?(:enabled_by_default) ? nil : @options.fetch(:enabled_by_default, true)
     end
 
-    # The default of a Proc's `enabled_by_default`, called now.
+    # The entry's default, a Proc's called now.
     def enabled_by_default_now
-      value = @options[:enabled_by_default]
-      dynamic?(:enabled_by_default) ? value.call : value
+      dynamic?(:enabled_by_default) ? @options[:enabled_by_default].call : enabled_by_default
     end
 
     def direct?
@@ -112,9 +116,7 @@ module GoodCron
       job_class = read_job_class(job_class) if job_class.is_a?(String) || job_class.is_a?(Symbol)
       return nil unless job_class.is_a?(Class)
 
-      args = read(:args, resolve(:args))
-      kwargs = read(:kwargs, resolve(:kwargs))
-      set = read(:set, resolve(:set))
+      args, kwargs, set = %i[args kwargs set].map { |option| normalized_now(option) }
       configured = set.empty? ? job_class : job_class.set(set)
       job = with_cron_context(cron_at) do
         kwargs.empty? ? configured.perform_later(*args) : configured.perform_later(*args, **kwargs)
@@ -144,6 +146,12 @@ module GoodCron
 
     def resolve(option)
       dynamic?(option) ? @options[option].call : @options[option]
+    end
+
+    # :args, :kwargs or :set for this enqueue: a Proc's result normalized now, a static one as
+    # normalized at construction.
+    def normalized_now(option)
+      dynamic?(option) ? read(option, resolve(option)) : @normalized.fetch(option)
     end
 
     # Runs a check, turning the ArgumentError or ConfigurationError it raises into problems of
@@ -200,7 +208,7 @@ module GoodCron
 
     def read_args(args)
       case args
-      when nil then []
+      when nil then NONE
       when Array then args
       when Hash then raise ArgumentError, ":args must be an Array, got a Hash (use kwargs: for keyword arguments)"
       else [args]
@@ -208,14 +216,14 @@ module GoodCron
     end
 
     def read_kwargs(kwargs)
-      return {} if kwargs.nil?
+      return EMPTY if kwargs.nil?
       raise ArgumentError, ":kwargs must be a Hash, got #{Settings.describe(kwargs)}" unless kwargs.is_a?(Hash)
 
       kwargs.transform_keys(&:to_sym)
     end
 
     def read_set(set)
-      return {} if set.nil?
+      return EMPTY if set.nil?
       raise ArgumentError, ":set must be a Hash, got #{Settings.describe(set)}" unless set.is_a?(Hash)
 
       set = set.transform_keys(&:to_sym)
@@ -274,14 +282,12 @@ module GoodCron
     # Builds the job as `job_class.set(set).perform_later(*args, **kwargs)` would, then lets
     # ActiveJob serialize it (this also proves the arguments are serializable).
     def serialize_job
-      args = read_args(@options[:args])
-      kwargs = read_kwargs(@options[:kwargs])
-      @set = read_set(@options[:set])
+      args, kwargs, set = @normalized.values_at(:args, :kwargs, :set)
       check_json(:args, args)
       check_json(:kwargs, [kwargs])
       job = kwargs.empty? ? job_class.new(*args) : job_class.new(*args, **kwargs)
-      job.queue_name = job_class.queue_name_from_part(@set[:queue]) if @set.key?(:queue)
-      job.priority = @set[:priority] if @set.key?(:priority)
+      job.queue_name = job_class.queue_name_from_part(set[:queue]) if set.key?(:queue)
+      job.priority = set[:priority] if set.key?(:priority)
       [job, job.serialize]
     rescue ActiveJob::SerializationError => e
       raise ArgumentError, "its arguments cannot be serialized by ActiveJob: #{e.message}"
@@ -296,13 +302,14 @@ module GoodCron
 
     def native_job
       job, params = @serialized
+      set = @normalized.fetch(:set)
       {
         job_class: job_class.name,
         queue_name: job.queue_name.to_s.empty? ? "default" : job.queue_name.to_s,
         priority: job.priority || 0,
         serialized_params: JSON.generate(params),
-        wait_seconds: @set[:wait]&.to_f,
-        wait_until: @set[:wait_until]&.to_time&.to_f,
+        wait_seconds: set[:wait]&.to_f,
+        wait_until: set[:wait_until]&.to_time&.to_f,
       }
     end
 

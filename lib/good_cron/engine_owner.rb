@@ -2,7 +2,7 @@
 
 module GoodCron
   # What the Scheduler and the Poller share about the native engine each starts: it belongs
-  # to the process that started it, and it sends its log lines as [:log, level, message].
+  # to the process that started it, and it sends its log lines as Events::Log.
   module EngineOwner
     # Whether this process's engine runs.
     def running?
@@ -44,9 +44,9 @@ module GoodCron
       end
     end
 
-    # A log line of the engine; +level+ is the Logger method (:info, :warn, :error).
-    def log_line(level, message)
-      logger.public_send(level, message)
+    # A log line of the engine.
+    def log_line(log)
+      logger.public_send(log.level, log.message)
     end
   end
 end

@@ -2,6 +2,7 @@
 
 require "rbconfig"
 require_relative "errors" # the classes the extension raises
+require_relative "events" # the classes the extension builds
 
 module GoodCron
   # Loads the Rust extension: the platform gem's build for this Ruby

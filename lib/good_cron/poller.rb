@@ -21,10 +21,10 @@ module GoodCron
 
     # GoodJob's error_event values.
     ERROR_EVENTS = { unhandled: 1, handled: 2, retried: 3, retry_stopped: 4, discarded: 5 }.freeze
-    # How long a thread waits for a job before looking again (and so how long Thread#kill
-    # may wait for it when it is idle).
-    TAKE_WAIT = 0.2
-    LOG_WAIT = 0.5
+    # How long shutdown waits for a thread that was told to end (a killed job thread, the log
+    # thread once the engine stopped): at once, unless a job is stuck in code that ignores
+    # Thread#kill.
+    THREAD_WAIT = 1
     # How long shutdown waits for the engine to release jobs and remove the process row.
     ENGINE_WAIT = 10
 
@@ -100,10 +100,10 @@ module GoodCron
         deadline = monotonic_now + timeout unless timeout.negative?
         finished = @threads.map { |thread| thread.join(deadline && [deadline - monotonic_now, 0].max) }.all?
         unless finished
-          @threads.each(&:kill).each { |thread| thread.join(TAKE_WAIT * 5) }
+          @threads.each(&:kill).each { |thread| thread.join(THREAD_WAIT) }
         end
         logger.warn("good_cron: the poller did not stop within #{ENGINE_WAIT} s") unless native.stop(ENGINE_WAIT)
-        @logs.join(LOG_WAIT * 2)
+        @logs.join(THREAD_WAIT)
         @native = @threads = @logs = nil
         finished
       end
@@ -153,8 +153,8 @@ module GoodCron
     end
 
     def work(native, pool)
-      while (job = native.take(pool, TAKE_WAIT)) != false
-        execute(native, job) if job
+      while (job = native.take(pool))
+        execute(native, job)
       end
     end
 
@@ -194,11 +194,8 @@ module GoodCron
     end
 
     def deliver_logs(native)
-      while (event = native.next_log(LOG_WAIT)) != false
-        next unless event
-
-        _log, level, message = event
-        log_line(level, message)
+      while (event = native.next_log)
+        log_line(event)
       end
     end
 

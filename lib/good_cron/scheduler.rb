@@ -27,9 +27,9 @@ module GoodCron
       end
     end
 
-    # How often the event thread wakes when nothing happens (and so how long it takes to
-    # notice a stop it was not told about).
-    EVENT_WAIT = 0.5
+    # How long stop waits for the event thread once the engine stopped (it ends at once,
+    # unless a subscriber blocks).
+    THREAD_WAIT = 1
 
     attr_reader :database_url, :graceful_restart_period, :logger
 
@@ -80,12 +80,9 @@ module GoodCron
 
         deadline = monotonic_now + timeout unless timeout.negative?
         finish_enqueues(deadline)
-        # Wait in slices so that signals and Thread#raise still reach this thread.
-        until (stopped = @native.stop(deadline ? (deadline - monotonic_now).clamp(0, 0.1) : 0.1))
-          break if deadline && monotonic_now >= deadline
-        end
+        stopped = @native.stop(deadline && [deadline - monotonic_now, 0].max)
         if stopped
-          @events&.join(EVENT_WAIT * 2) unless @events == Thread.current
+          @events&.join(THREAD_WAIT) unless @events == Thread.current
           @native = @events = nil
           GoodCron.scheduler = nil if GoodCron.scheduler.equal?(self)
         end
@@ -157,39 +154,31 @@ module GoodCron
     end
 
     def deliver_events(native)
-      while (event = native.next_event(EVENT_WAIT)) != false
-        break if event == [:quiesced]
+      while (event = native.next_event)
+        break if event.is_a?(Events::Quiesced)
 
-        deliver_safely(native, event) if event
+        deliver_safely(native, event)
       end
     end
 
     # One event; a failure (a raising subscriber, a logger) is logged and the next one goes on.
     def deliver_safely(native, event)
-      deliver(native, *event)
+      deliver(native, event)
     rescue StandardError => e
-      logger.error("good_cron: handling #{event.first(2).inspect} raised #{e.class}: #{e.message}")
+      logger.error("good_cron: handling #{event.inspect} raised #{e.class}: #{e.message}")
     end
 
-    def deliver(native, kind, *details)
-      case kind
-      when :log then log_line(*details)
-      when :next then schedule_next(native, *details)
-      else deliver_run(native, kind, *details)
-      end
-    end
-
-    def deliver_run(native, kind, key, cron_at, lateness, caught_up, *details)
-      run = -> { { key: key, cron_at: Time.at(cron_at), lateness: lateness } }
-      case kind
-      when :claimed
-        outcome, job_id = details
-        publish_outcome(outcome, caught_up) { run.call.merge(job_id: job_id, enqueue: :good_jobs) }
-      when :skipped then publish_outcome(details[0], caught_up, &run)
-      when :failed
-        logger.error("good_cron: could not claim #{key} at #{Time.at(cron_at).utc}: #{details[0]}")
-        instrument("failed") { run.call.merge(error: details[0]) }
-      when :enqueue then enqueue_run(native, @by_key.fetch(key), run.call, caught_up)
+    def deliver(native, event)
+      case event
+      when Events::Log then log_line(event)
+      when Events::Next then schedule_next(native, event)
+      when Events::Claimed
+        publish_outcome(event.outcome, event.caught_up) { event.payload.merge(job_id: event.job_id, enqueue: :good_jobs) }
+      when Events::Skipped then publish_outcome(event.outcome, event.caught_up) { event.payload }
+      when Events::Failed
+        logger.error("good_cron: could not claim #{event.key} at #{Time.at(event.cron_at).utc}: #{event.error}")
+        instrument("failed") { event.payload.merge(error: event.error) }
+      when Events::Enqueue then enqueue_run(native, @by_key.fetch(event.key), event)
       end
     end
 
@@ -210,35 +199,30 @@ module GoodCron
 
     # The ledger path: this process won the run; enqueue it and tell the engine, which records
     # the job id before the next run is enqueued. An enqueue that raises is handed over again
-    # by the engine (with backoff, logged there), not dropped.
-    def enqueue_run(native, entry, run, caught_up)
-      unless entry.enabled_by_default || enabled?(entry)
-        native.enqueue_skipped(entry.key, run[:cron_at].to_i, "skipped: disabled")
+    # by the engine (with backoff, logged there), not dropped. A Proc enabled_by_default is
+    # called only when GoodJob's settings do not decide.
+    def enqueue_run(native, entry, event)
+      run = event.payload
+      unless event.enabled? { entry.enabled_by_default_now }
+        native.enqueue_skipped(entry.key, event.cron_at, "skipped: disabled")
         return instrument("skipped_disabled") { run }
       end
       begin
         job_id = entry.enqueue_now(run[:cron_at])
       rescue StandardError => e
         error = "#{e.class}: #{e.message}"
-        native.enqueue_raised(entry.key, run[:cron_at].to_i, error)
+        native.enqueue_raised(entry.key, event.cron_at, error)
         return instrument("failed") { run.merge(error: error) }
       end
-      native.enqueued(entry.key, run[:cron_at].to_i, job_id)
-      publish_outcome(:claimed, caught_up) { run.merge(job_id: job_id, enqueue: :active_job) }
+      native.enqueued(entry.key, event.cron_at, job_id)
+      publish_outcome(:claimed, event.caught_up) { run.merge(job_id: job_id, enqueue: :active_job) }
     end
 
-    # A Proc schedule: the engine asks for the run after +after+ (nil: after the last one in
-    # the database).
-    def schedule_next(native, key, after)
-      entry = @by_key.fetch(key)
-      previous = after ? Time.at(after) : last_run(entry)
-      at = safely(entry) { entry.next_at_after(previous) }
-      native.schedule_next(key, at&.to_i)
-    end
-
-    def last_run(entry)
-      _key, last_at, = NativeScheduler.entry_states(database_url, [entry.key], [true]).first
-      last_at && Time.at(last_at)
+    # A Proc schedule: the engine asks for the run after the one it names (nil: it never ran).
+    def schedule_next(native, event)
+      entry = @by_key.fetch(event.key)
+      at = safely(entry) { entry.next_at_after(event.after && Time.at(event.after)) }
+      native.schedule_next(entry.key, at&.to_i)
     end
 
     # A Proc's enabled_by_default, with GoodJob's settings applied.

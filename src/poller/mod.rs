@@ -15,14 +15,16 @@ use crate::backoff::Backoff;
 use crate::clock::{now, sleep_until};
 use crate::config::{duration, pools, PollerConfig, Pool, Queues};
 use crate::log::{Level, Log};
+use crate::mailbox::{self, Received};
 use crate::store::jobs::{Dequeue, Finished, Job, LockSession, NotOwned, Released, Unrunnable};
 use crate::store::StoreError;
 use crate::thread::{self, EngineThread, StartError};
+use crate::wait::Interrupt;
 use chrono::NaiveDateTime;
 use listen::Wake;
 use ready::ReadyQueue;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc as async_mpsc, watch};
 use tokio::time::Instant;
@@ -56,7 +58,7 @@ const ERROR_EVENT_UNHANDLED: i16 = 1;
 enum Command {
     Finished(Box<Finished>),
     /// Stop taking jobs and release those no thread took; replies with how many.
-    Close(mpsc::Sender<usize>),
+    Close(mailbox::Sender<usize>),
 }
 
 /// A running poller.
@@ -66,7 +68,7 @@ pub struct Poller {
     ready: Vec<Arc<ReadyQueue>>,
     handle: PollerHandle,
     thread: EngineThread,
-    started: Option<mpsc::Receiver<Result<(), StartError>>>,
+    started: Option<mailbox::Receiver<Result<(), StartError>>>,
 }
 
 /// What execution threads tell a running poller; cheap to clone, never blocks on its thread.
@@ -83,8 +85,8 @@ impl PollerHandle {
 
     /// Stops taking jobs and releases those taken but not started; the reply says how many,
     /// once the database has them (`None`: the poller has stopped).
-    pub fn close(&self) -> Option<mpsc::Receiver<usize>> {
-        let (reply, replied) = mpsc::channel();
+    pub fn close(&self) -> Option<mailbox::Receiver<usize>> {
+        let (reply, replied) = mailbox::channel();
         self.commands.send(Command::Close(reply)).ok()?;
         Some(replied)
     }
@@ -93,12 +95,12 @@ impl PollerHandle {
 impl Poller {
     /// Starts the poller thread, which connects within the connect timeout (see
     /// `wait_started`).
-    pub fn start(config: PollerConfig, logs: mpsc::Sender<Log>) -> Result<Poller, StartError> {
+    pub fn start(config: PollerConfig, logs: mailbox::Sender<Log>) -> Result<Poller, StartError> {
         let pools = pools(&config.queues, config.max_threads.max(1)).map_err(StartError::Config)?;
         let ready: Vec<Arc<ReadyQueue>> = pools.iter().map(|_| Arc::default()).collect();
         let process_id = Uuid::new_v4();
         let (commands, commands_rx) = async_mpsc::unbounded_channel();
-        let (started_tx, started) = mpsc::channel();
+        let (started_tx, started) = mailbox::channel();
         let runtime = thread::runtime("poller")?;
         let worker = Worker {
             pools: pools
@@ -176,20 +178,25 @@ impl Poller {
         })
     }
 
-    /// Waits up to `timeout` for the first connection's verdict: `Some(Err(…))` when the
-    /// poller cannot run (missing tables, refused credentials; it has stopped), `Some(Ok)` when
-    /// it runs, even without a database yet (it keeps retrying and logs it), `None` while it
-    /// is still connecting (within its connect timeout).
-    pub fn wait_started(&mut self, timeout: Duration) -> Option<Result<(), StartError>> {
+    /// Waits until `deadline` (forever if `None`) or `interrupt` for the first connection's
+    /// verdict: `Some(Err(…))` when the poller cannot run (missing tables, refused
+    /// credentials; it has stopped), `Some(Ok)` when it runs, even without a database yet (it
+    /// keeps retrying and logs it), `None` while it is still connecting (within its connect
+    /// timeout).
+    pub fn wait_started(
+        &mut self,
+        deadline: Option<std::time::Instant>,
+        interrupt: &Interrupt,
+    ) -> Option<Result<(), StartError>> {
         let started = self.started.as_ref()?;
-        let verdict = match started.recv_timeout(timeout) {
-            Ok(verdict) => verdict,
-            Err(mpsc::RecvTimeoutError::Timeout) => return None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => Ok(()),
+        let verdict = match started.recv(deadline, interrupt) {
+            Received::Item(verdict) => verdict,
+            Received::Empty => return None,
+            Received::Closed => Ok(()),
         };
         self.started = None;
         if verdict.is_err() {
-            self.thread.stop(None);
+            self.thread.stop(None, &Interrupt::default());
         }
         Some(verdict)
     }
@@ -213,9 +220,10 @@ impl Poller {
     }
 
     /// Stops: jobs still unfinished are released (a running one as interrupted), the process
-    /// row is removed. Waits up to `timeout` (forever if `None`); true when stopped.
-    pub fn stop(&mut self, timeout: Option<Duration>) -> bool {
-        self.thread.stop(timeout)
+    /// row is removed. Waits until `deadline` (forever if `None`) or `interrupt`; true when
+    /// stopped.
+    pub fn stop(&mut self, deadline: Option<std::time::Instant>, interrupt: &Interrupt) -> bool {
+        self.thread.stop(deadline, interrupt)
     }
 
     pub fn is_running(&mut self) -> bool {
@@ -224,7 +232,7 @@ impl Poller {
 
     /// Why the poller stopped on its own (it could not start, or kept panicking), if it did.
     pub fn failure(&mut self) -> Option<String> {
-        match self.wait_started(Duration::ZERO) {
+        match self.wait_started(Some(std::time::Instant::now()), &Interrupt::default()) {
             Some(Err(e)) => Some(e.to_string()),
             _ => self.thread.failure(),
         }
@@ -279,7 +287,7 @@ impl PoolState {
 struct Worker {
     config: PollerConfig,
     /// Answered once, by the first run: whether the poller started.
-    started: Option<mpsc::Sender<Result<(), StartError>>>,
+    started: Option<mailbox::Sender<Result<(), StartError>>>,
     pools: Vec<PoolState>,
     process_id: Uuid,
     poll_interval: Option<Duration>,
@@ -288,7 +296,7 @@ struct Worker {
     /// The `executions_count` of every job held and not yet written, to tell after an outage
     /// whether another process began an attempt of it meanwhile.
     counts: HashMap<Uuid, i32>,
-    logs: mpsc::Sender<Log>,
+    logs: mailbox::Sender<Log>,
     session: Option<LockSession>,
     /// Every job handed to a ready queue and not yet reported or given back, with its pool.
     in_flight: HashMap<Uuid, usize>,
@@ -297,7 +305,7 @@ struct Worker {
     finished: Vec<Finished>,
     released: Vec<Released>,
     pending_since: Option<Instant>,
-    close_replies: Vec<(mpsc::Sender<usize>, usize)>,
+    close_replies: Vec<(mailbox::Sender<usize>, usize)>,
     upcoming: BTreeSet<NaiveDateTime>,
     closed: bool,
     backoff: Backoff,

@@ -4,8 +4,8 @@
 //! never both.
 
 use crate::store::jobs::Job;
+use crate::wait::{Interrupt, Monitor};
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// What a thread waiting for work learned.
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 pub enum Waited {
     /// A job is waiting (take it with `try_take`; another thread may be quicker).
     Ready,
-    /// Nothing within the timeout.
+    /// Nothing before the deadline, or the wait was interrupted.
     Empty,
     /// The poller is shutting down: no more jobs for this pool.
     Closed,
@@ -28,97 +28,79 @@ struct State {
 
 #[derive(Default)]
 pub struct ReadyQueue {
-    state: Mutex<State>,
-    filled: Condvar,
+    state: Monitor<State>,
 }
 
 impl ReadyQueue {
-    fn state(&self) -> MutexGuard<'_, State> {
-        // A panicking holder leaves plain data behind: still usable.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Adds jobs; once closed, adds nothing and gives them back.
     pub fn push(&self, jobs: Vec<Job>) -> Result<(), Vec<Job>> {
-        let mut state = self.state();
-        if state.closed {
-            return Err(jobs);
-        }
-        let count = jobs.len();
-        let now = Instant::now();
-        state.jobs.extend(jobs.into_iter().map(|job| (now, job)));
-        drop(state);
-        for _ in 0..count {
-            self.filled.notify_one();
-        }
-        Ok(())
+        self.state.change(jobs.len(), |state| {
+            if state.closed {
+                return Err(jobs);
+            }
+            let now = Instant::now();
+            state.jobs.extend(jobs.into_iter().map(|job| (now, job)));
+            Ok(())
+        })
     }
 
     /// The next job if one is waiting, without blocking.
     pub fn try_take(&self) -> Option<Job> {
-        self.state().jobs.pop_front().map(|(_, job)| job)
+        self.state
+            .with(|state| state.jobs.pop_front().map(|(_, job)| job))
     }
 
     /// When the job queued longest was queued.
     pub fn oldest(&self) -> Option<Instant> {
-        self.state().jobs.front().map(|(at, _)| *at)
+        self.state
+            .with(|state| state.jobs.front().map(|(at, _)| *at))
     }
 
     /// Takes back the jobs queued for `limit` or longer: the pool's threads are busy with
     /// longer jobs than the ones it locked these for, and another process may be idle.
     pub fn reclaim(&self, limit: Duration) -> Vec<Job> {
-        let mut state = self.state();
-        let mut taken = Vec::new();
-        while state
-            .jobs
-            .front()
-            .is_some_and(|(at, _)| at.elapsed() >= limit)
-        {
-            taken.extend(state.jobs.pop_front().map(|(_, job)| job));
-        }
-        taken
+        self.state.with(|state| {
+            let mut taken = Vec::new();
+            while state
+                .jobs
+                .front()
+                .is_some_and(|(at, _)| at.elapsed() >= limit)
+            {
+                taken.extend(state.jobs.pop_front().map(|(_, job)| job));
+            }
+            taken
+        })
     }
 
-    /// Waits up to `timeout` for a job, without taking it. Jobs are taken by `try_take`
-    /// only, which the host calls holding its runtime lock (Ruby's GVL): a thread that has
-    /// just finished a job then takes the next one without handing the lock to a thread that
-    /// was woken meanwhile, which would cost a thread switch per job. A woken thread runs a
-    /// job only when the running one blocks (I/O) or has nothing left.
-    pub fn wait(&self, timeout: Duration) -> Waited {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.state();
-        loop {
-            if !state.jobs.is_empty() {
-                return Waited::Ready;
-            }
-            if state.closed {
-                return Waited::Closed;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Waited::Empty;
-            }
-            state = self
-                .filled
-                .wait_timeout(state, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+    /// Waits until `deadline` (forever if `None`) or `interrupt` for a job, without taking
+    /// it. Jobs are taken by `try_take` only, which the host calls holding its runtime lock
+    /// (Ruby's GVL): a thread that has just finished a job then takes the next one without
+    /// handing the lock to a thread that was woken meanwhile, which would cost a thread
+    /// switch per job. A woken thread runs a job only when the running one blocks (I/O) or
+    /// has nothing left.
+    pub fn wait(&self, deadline: Option<Instant>, interrupt: &Interrupt) -> Waited {
+        self.state
+            .wait(deadline, interrupt, |state| {
+                if !state.jobs.is_empty() {
+                    Some(Waited::Ready)
+                } else {
+                    state.closed.then_some(Waited::Closed)
+                }
+            })
+            .unwrap_or(Waited::Empty)
     }
 
     /// How many jobs wait for a thread.
     pub fn queued(&self) -> usize {
-        self.state().jobs.len()
+        self.state.with(|state| state.jobs.len())
     }
 
     /// Refuses further jobs, wakes every waiting thread, and returns the jobs no thread took.
     pub fn close(&self) -> Vec<Job> {
-        let mut state = self.state();
-        state.closed = true;
-        let left = state.jobs.drain(..).map(|(_, job)| job).collect();
-        drop(state);
-        self.filled.notify_all();
-        left
+        self.state.change(usize::MAX, |state| {
+            state.closed = true;
+            state.jobs.drain(..).map(|(_, job)| job).collect()
+        })
     }
 }
 
@@ -127,6 +109,10 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use uuid::Uuid;
+
+    fn now() -> Option<Instant> {
+        Some(Instant::now())
+    }
 
     fn job() -> Job {
         Job {
@@ -147,7 +133,9 @@ mod tests {
                 let queue = Arc::clone(&queue);
                 std::thread::spawn(move || {
                     let mut taken = Vec::new();
-                    while queue.wait(Duration::from_millis(50)) == Waited::Ready {
+                    let interrupt = Interrupt::default();
+                    let soon = || Some(Instant::now() + Duration::from_millis(50));
+                    while queue.wait(soon(), &interrupt) == Waited::Ready {
                         taken.extend(queue.try_take().map(|job| job.id));
                     }
                     taken
@@ -162,7 +150,7 @@ mod tests {
         let mut expected = ids;
         expected.sort();
         assert_eq!(seen, expected);
-        assert_eq!(queue.wait(Duration::ZERO), Waited::Closed);
+        assert_eq!(queue.wait(now(), &Interrupt::default()), Waited::Closed);
         assert!(queue.push(vec![job()]).is_err());
     }
 
@@ -171,13 +159,13 @@ mod tests {
         let queue = Arc::new(ReadyQueue::default());
         let waiter = {
             let queue = Arc::clone(&queue);
-            std::thread::spawn(move || queue.wait(Duration::from_secs(30)))
+            std::thread::spawn(move || queue.wait(None, &Interrupt::default()))
         };
         std::thread::sleep(Duration::from_millis(20));
         queue.push(vec![job()]).unwrap();
         assert_eq!(waiter.join().unwrap(), Waited::Ready);
         assert!(queue.try_take().is_some());
-        assert_eq!(queue.wait(Duration::ZERO), Waited::Empty);
+        assert_eq!(queue.wait(now(), &Interrupt::default()), Waited::Empty);
     }
 
     #[test]

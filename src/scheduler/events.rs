@@ -2,7 +2,7 @@
 //! commands it takes. The binding turns these into what the Ruby side receives.
 
 use crate::log::Log;
-use crate::store::Outcome;
+use crate::store::{Listed, Outcome};
 use std::sync::mpsc;
 use uuid::Uuid;
 
@@ -33,16 +33,18 @@ pub enum Event {
         error: String,
     },
     /// This process won a ledger-path run: the host must enqueue it, then send `Enqueued`.
+    /// `listed` (GoodJob's settings) with the entry's default decides whether it is enabled.
     Enqueue {
         run: Run,
+        listed: Listed,
     },
     /// Another process has a ledger-path run, its entry is disabled, or its claim is stale.
     Skipped {
         run: Run,
         outcome: Outcome,
     },
-    /// The host must send the next instant of `key` (a Proc schedule) after `after`, or after
-    /// its last run in the database when `None`.
+    /// The host must send the next instant of `key` (a Proc schedule) after `after`: its
+    /// run just due, or at start its last run in the database (`None`: it never ran).
     Next {
         key: String,
         after: Option<i64>,

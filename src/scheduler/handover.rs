@@ -6,7 +6,8 @@ use super::{Command, Event, Report, Run, Worker, MAX_BACKOFF};
 use crate::backoff::Backoff;
 use crate::clock::now;
 use crate::log::Level;
-use crate::store::Enqueued;
+use crate::store::{Enqueued, Listed, Stale, StoreError};
+use chrono::NaiveDateTime;
 use std::cmp::Reverse;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -17,6 +18,8 @@ const FIRST_RETRY: Duration = Duration::from_millis(250);
 /// A ledger-path run handed to the host.
 pub(super) struct Handed {
     run: Run,
+    /// How GoodJob's settings listed its key when it was claimed.
+    listed: Listed,
     /// Just before the statement that claimed it (or took it over): retries stop at this
     /// plus `claim_timeout`, when other processes may take it over.
     pub(super) claimed: Instant,
@@ -41,18 +44,19 @@ impl Worker {
     }
 
     /// Tells the host to enqueue a run this process claimed (or took over) at `claimed`.
-    pub(super) fn hand_over(&mut self, run: Run, claimed: Instant) {
+    pub(super) fn hand_over(&mut self, run: Run, listed: Listed, claimed: Instant) {
         let key = (run.key.clone(), run.cron_at);
         self.handed.insert(
             key,
             Handed {
                 run: run.clone(),
+                listed,
                 claimed,
                 backoff: Backoff::new(FIRST_RETRY, MAX_BACKOFF),
                 retry_at: None,
             },
         );
-        self.emit(Event::Enqueue { run });
+        self.emit(Event::Enqueue { run, listed });
     }
 
     /// The host's enqueue of a run raised: hands it over again after a backoff while its
@@ -96,19 +100,36 @@ impl Worker {
         };
         let instant = Instant::now();
         let stamp = now();
-        let due: Vec<Run> = self
+        let due: Vec<(Run, Listed)> = self
             .handed
             .values_mut()
             .filter(|h| h.retry_at.is_some_and(|at| at <= instant))
             .map(|h| {
                 h.retry_at = None;
-                h.run.clone()
+                (h.run.clone(), h.listed)
             })
             .collect();
-        for mut run in due {
+        for (mut run, listed) in due {
             run.lateness = self.lateness(run.cron_at, stamp);
-            self.emit(Event::Enqueue { run });
+            self.emit(Event::Enqueue { run, listed });
         }
+    }
+
+    /// Ledger claims left by dead processes (or whose enqueues kept raising): taken over, or
+    /// skipped when too old (`Store::take_over_stale`).
+    pub(super) async fn stale_claims(
+        &mut self,
+    ) -> Result<Vec<(String, NaiveDateTime, Stale)>, StoreError> {
+        let settings = self.has_settings().await?;
+        self.store
+            .take_over_stale(
+                &self.ledger_keys,
+                self.process,
+                self.claim_timeout,
+                self.stale_after,
+                settings,
+            )
+            .await
     }
 
     /// Takes in commands; enqueued runs wait in `unrecorded` until written.

@@ -17,8 +17,10 @@ use crate::backoff::Backoff;
 use crate::clock::{now, sleep_until, sleep_until_second};
 use crate::config::{duration, Enqueue, SchedulerConfig};
 use crate::log::{Level, Log};
+use crate::mailbox;
 use crate::store::{Claim, Enqueued, LedgerClaim, Outcome, Stale, Store, StoreError};
 use crate::thread::{self, EngineThread, StartError};
+use crate::wait::Interrupt;
 use chrono::{DateTime, Utc};
 use entry::{naive, Entry};
 use handover::Handed;
@@ -65,7 +67,7 @@ impl Scheduler {
     /// (the scheduler keeps retrying and logs it).
     pub fn start(
         config: SchedulerConfig,
-        events: mpsc::Sender<Event>,
+        events: mailbox::Sender<Event>,
     ) -> Result<Scheduler, StartError> {
         let claim_timeout = config.claim_timeout.unwrap_or(DEFAULT_CLAIM_TIMEOUT);
         let entries = config
@@ -113,6 +115,7 @@ impl Scheduler {
             housekeeping_at: None,
             quiesce: quiesce.clone(),
             settings: None,
+            asked_first_instants: false,
             unrecorded: Vec::new(),
             recorded: Vec::new(),
             handed: HashMap::new(),
@@ -162,10 +165,10 @@ impl Scheduler {
         let _ = self.commands.send(command);
     }
 
-    /// Asks the scheduler to stop and waits up to `timeout` (forever if `None`); true when
-    /// it has stopped.
-    pub fn stop(&mut self, timeout: Option<Duration>) -> bool {
-        self.thread.stop(timeout)
+    /// Asks the scheduler to stop and waits until `deadline` (forever if `None`) or
+    /// `interrupt`; true when it has stopped.
+    pub fn stop(&mut self, deadline: Option<std::time::Instant>, interrupt: &Interrupt) -> bool {
+        self.thread.stop(deadline, interrupt)
     }
 
     pub fn is_running(&mut self) -> bool {
@@ -205,7 +208,7 @@ struct Worker {
     stale_after: f64,
     /// This scheduler's id in the ledger.
     process: Uuid,
-    events: mpsc::Sender<Event>,
+    events: mailbox::Sender<Event>,
     /// The next instant of every entry: one timer for all.
     heap: BinaryHeap<Reverse<(i64, usize)>>,
     /// Set while instants wait to be claimed (after a start or an outage): the first of them.
@@ -218,6 +221,8 @@ struct Worker {
     quiesce: Arc<Quiesce>,
     /// Whether GoodJob's `good_job_settings` exists (`None` until the database answered).
     settings: Option<bool>,
+    /// The host was asked for the first instant of the Proc-scheduled entries.
+    asked_first_instants: bool,
     /// Runs the host enqueued, not yet written to the ledger.
     unrecorded: Vec<Enqueued>,
     /// Who waits for those writes.
@@ -296,11 +301,10 @@ impl Worker {
         }
         self.housekeeping().await;
         self.schedule_from(started);
-        for entry in self.entries.iter().filter(|e| e.schedule.is_none()) {
-            self.emit(Event::Next {
-                key: entry.config.key.clone(),
-                after: None,
-            });
+        if !self.outage {
+            if let Err(e) = self.ask_first_instants().await {
+                self.went_down(started, &e.to_string());
+            }
         }
         // Catch up from the start of the graceful period, then run from now.
         if let Some(window) = self.window {
@@ -340,6 +344,37 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Whether GoodJob's `good_job_settings` exists (asked once).
+    pub(super) async fn has_settings(&mut self) -> Result<bool, StoreError> {
+        match self.settings {
+            Some(settings) => Ok(settings),
+            None => Ok(*self.settings.insert(self.store.has_settings().await?)),
+        }
+    }
+
+    /// Asks the host for the first instant of every Proc-scheduled entry, after its last run
+    /// in the database: once, when the database answers.
+    async fn ask_first_instants(&mut self) -> Result<(), StoreError> {
+        if self.asked_first_instants {
+            return Ok(());
+        }
+        let keys: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|e| e.schedule.is_none())
+            .map(|e| e.config.key.clone())
+            .collect();
+        if !keys.is_empty() {
+            let defaults = vec![None; keys.len()];
+            for (key, last, _) in self.store.entry_states(&keys, &defaults).await? {
+                let after = last.map(|at| at.and_utc().timestamp());
+                self.emit(Event::Next { key, after });
+            }
+        }
+        self.asked_first_instants = true;
+        Ok(())
     }
 
     fn schedule_from(&mut self, from: i64) {
@@ -478,21 +513,18 @@ impl Worker {
         if ledger.is_empty() {
             return Ok(won);
         }
-        let settings = match self.settings {
-            Some(settings) => settings,
-            None => *self.settings.insert(self.store.has_settings().await?),
-        };
+        let settings = self.has_settings().await?;
         let claimed = Instant::now();
         let outcomes = self
             .store
             .claim_ledger(&ledger, self.process, settings)
             .await?;
-        for (&(at, i), outcome) in ledger_due.iter().zip(outcomes) {
+        for (&(at, i), (outcome, listed)) in ledger_due.iter().zip(outcomes) {
             let run = self.run_of(i, at, stamp, caught_up);
             if outcome == Outcome::Claimed {
                 won += 1;
                 // Handed over even if a quiesce came meanwhile: `Quiesced` waits for it.
-                self.hand_over(run, claimed);
+                self.hand_over(run, listed, claimed);
             } else {
                 self.emit(Event::Skipped { run, outcome });
             }
@@ -511,16 +543,7 @@ impl Worker {
         let timeout = self.claim_timeout;
         self.handed
             .retain(|_, h| h.retry_at.is_some() || claimed.duration_since(h.claimed) < timeout);
-        match self
-            .store
-            .take_over_stale(
-                &self.ledger_keys,
-                self.process,
-                self.claim_timeout,
-                self.stale_after,
-            )
-            .await
-        {
+        match self.stale_claims().await {
             Ok(found) => {
                 let stamp = now();
                 for (key, cron_at, stale) in found {
@@ -529,9 +552,9 @@ impl Worker {
                     };
                     let run = self.run_of(i, cron_at.and_utc().timestamp(), stamp, true);
                     match stale {
-                        Stale::TakenOver => {
+                        Stale::TakenOver(listed) => {
                             self.log(Level::Warn, format!("good_cron: taking over the run of {key} at {cron_at}: the process that claimed it never enqueued it"));
-                            self.hand_over(run, claimed);
+                            self.hand_over(run, listed, claimed);
                         }
                         Stale::Skipped => {
                             self.log(Level::Warn, format!("good_cron: the run of {key} at {cron_at} was claimed but never enqueued, and is older than the catch-up window ({:.0}s): not enqueued, marked skipped", self.stale_after));
@@ -598,6 +621,11 @@ impl Worker {
                     return;
                 }
             }
+        }
+        if let Err(e) = self.ask_first_instants().await {
+            self.went_down(since, &e.to_string());
+            self.backoff.failed();
+            return;
         }
         let mut message = if self.outage {
             "good_cron: database available again; ".to_owned()

@@ -1,7 +1,8 @@
 //! The quiesce switch a stopping host sets, and the wait for runs still being handed over.
 
 use super::Event;
-use std::sync::{mpsc, Mutex};
+use crate::mailbox;
+use std::sync::Mutex;
 use tokio::sync::Notify;
 
 /// The host is stopping: once set, the scheduler claims no ledger-path run (it would not be
@@ -20,7 +21,7 @@ struct QuiesceState {
     /// A claim whose runs go to the host is in flight.
     handing: bool,
     /// Taken when `Event::Quiesced` is sent.
-    events: Option<mpsc::Sender<Event>>,
+    events: Option<mailbox::Sender<Event>>,
 }
 
 impl QuiesceState {
@@ -45,7 +46,7 @@ impl Drop for Handing<'_> {
 }
 
 impl Quiesce {
-    pub(super) fn new(events: mpsc::Sender<Event>) -> Quiesce {
+    pub(super) fn new(events: mailbox::Sender<Event>) -> Quiesce {
         Quiesce {
             state: Mutex::new(QuiesceState {
                 set: false,

@@ -85,11 +85,30 @@ pub struct Enqueued {
     pub skipped: Option<String>,
 }
 
+/// Whether GoodJob's `good_job_settings` list a key in `cron_keys_enabled` and in
+/// `cron_keys_disabled`: with the entry's default, they decide whether a run is enabled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Listed {
+    pub enabled: bool,
+    pub disabled: bool,
+}
+
+/// What a statement with the settings CTE selects for `Listed` (the key in `c.cron_key`).
+const LISTED: &str =
+    "s.enabled ? c.cron_key AS listed_enabled, s.disabled ? c.cron_key AS listed_disabled";
+
+fn listed(row: &sqlx::postgres::PgRow, first: usize) -> Result<Listed, sqlx::Error> {
+    Ok(Listed {
+        enabled: row.try_get(first)?,
+        disabled: row.try_get(first + 1)?,
+    })
+}
+
 /// What a look for stale ledger claims did with one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stale {
-    /// Taken over by this process, which must enqueue it.
-    TakenOver,
+    /// Taken over by this process, which must enqueue it; how the settings list its key.
+    TakenOver(Listed),
     /// Too old to enqueue: closed as skipped.
     Skipped,
 }
@@ -219,7 +238,7 @@ fn claim_ledger_sql(settings: &str) -> String {
     format!(
         r#"
 WITH {settings}, candidates AS (
-    SELECT c.*, {ENABLED} AS enabled FROM settings s,
+    SELECT c.*, {ENABLED} AS enabled, {LISTED} FROM settings s,
         unnest($1::text[], $2::timestamp[], $3::bool[]) WITH ORDINALITY
         AS c(cron_key, cron_at, enabled_by_default, position)
 ), inserted AS (
@@ -228,17 +247,48 @@ WITH {settings}, candidates AS (
     ON CONFLICT (cron_key, cron_at) DO NOTHING
     RETURNING cron_key, cron_at
 )
-SELECT c.position, CASE WHEN c.enabled THEN 'claimed' ELSE 'disabled' END
+SELECT c.position, CASE WHEN c.enabled THEN 'claimed' ELSE 'disabled' END,
+       c.listed_enabled, c.listed_disabled
 FROM candidates c LEFT JOIN inserted i ON i.cron_key = c.cron_key AND i.cron_at = c.cron_at
 WHERE NOT c.enabled OR i.cron_key IS NOT NULL
 "#
     )
 }
 
+/// Takes over stale ledger claims (see `Store::take_over_stale`). One statement with GoodJob's
+/// settings, one for a database without them.
+static TAKE_OVER_SQL: LazyLock<[String; 2]> =
+    LazyLock::new(|| [take_over_sql(NO_SETTINGS_CTE), take_over_sql(SETTINGS_CTE)]);
+
+fn take_over_sql(settings: &str) -> String {
+    format!(
+        "WITH {settings}
+         UPDATE good_cron_claims c SET
+             claimed_by = CASE WHEN stale.late THEN c.claimed_by ELSE $1 END,
+             claimed_at = CASE WHEN stale.late THEN c.claimed_at ELSE now() END,
+             takeovers = c.takeovers + CASE WHEN stale.late THEN 0 ELSE 1 END,
+             failed_at = CASE WHEN stale.late THEN now() END,
+             error = CASE WHEN stale.late THEN 'skipped: stale (never enqueued, older than the catch-up window)' END
+         FROM settings s, (SELECT cron_key, cron_at,
+                      cron_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => $4) AS late
+               FROM good_cron_claims
+               WHERE enqueued_at IS NULL AND failed_at IS NULL AND cron_key = ANY($2)
+                 AND claimed_at < now() - make_interval(secs => $3)
+               ORDER BY cron_at LIMIT 1000 FOR UPDATE SKIP LOCKED) stale
+         WHERE c.cron_key = stale.cron_key AND c.cron_at = stale.cron_at
+         RETURNING c.cron_key, c.cron_at, stale.late, {LISTED}"
+    )
+}
+
 /// Every claim's outcome, in order, from the rows a claim statement returned (the positions
-/// of those won or disabled): the rest lost to another process.
-fn outcomes(count: usize, rows: &[sqlx::postgres::PgRow]) -> Result<Vec<Outcome>, sqlx::Error> {
-    let mut outcomes = vec![Outcome::Duplicate; count];
+/// of those won or disabled), each with what `details` reads from its row: the rest lost to
+/// another process (with the default details).
+fn outcomes<T: Clone + Default>(
+    count: usize,
+    rows: &[sqlx::postgres::PgRow],
+    details: impl Fn(&sqlx::postgres::PgRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<(Outcome, T)>, sqlx::Error> {
+    let mut outcomes = vec![(Outcome::Duplicate, T::default()); count];
     for row in rows {
         let position: i64 = row.try_get(0)?;
         let claimed = row.try_get::<&str, _>(1)? == "claimed";
@@ -246,11 +296,12 @@ fn outcomes(count: usize, rows: &[sqlx::postgres::PgRow]) -> Result<Vec<Outcome>
             .ok()
             .and_then(|i| outcomes.get_mut(i))
         {
-            *outcome = if claimed {
+            let decided = if claimed {
                 Outcome::Claimed
             } else {
                 Outcome::Disabled
             };
+            *outcome = (decided, details(row)?);
         }
     }
     Ok(outcomes)
@@ -336,7 +387,8 @@ impl Store {
             ]
         );
         let rows = query.fetch_all(&self.pool).await?;
-        Ok(outcomes(claims.len(), &rows)?)
+        let outcomes = outcomes(claims.len(), &rows, |_| Ok(()))?;
+        Ok(outcomes.into_iter().map(|(outcome, ())| outcome).collect())
     }
 
     /// Whether GoodJob's `good_job_settings` table exists.
@@ -349,13 +401,14 @@ impl Store {
     }
 
     /// Claims runs in the ledger for process `process`, with GoodJob's enable/disable rows
-    /// when `settings` (the table exists); returns every claim's outcome.
+    /// when `settings` (the table exists); returns every claim's outcome, and for those won
+    /// how the settings list its key.
     pub async fn claim_ledger(
         &self,
         claims: &[LedgerClaim],
         process: Uuid,
         settings: bool,
-    ) -> Result<Vec<Outcome>, StoreError> {
+    ) -> Result<Vec<(Outcome, Listed)>, StoreError> {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
@@ -364,49 +417,36 @@ impl Store {
             .bind(process)
             .fetch_all(&self.pool)
             .await?;
-        Ok(outcomes(claims.len(), &rows)?)
+        Ok(outcomes(claims.len(), &rows, |row| listed(row, 2))?)
     }
 
     /// Ledger claims of `keys` that were never enqueued and are older than `timeout` (their
     /// process died between claim and enqueue, or its enqueues kept raising): taken over for
     /// `process`, or, when their instant is more than `max_age` seconds old (database clock),
     /// closed as skipped. Oldest first.
+    /// With `settings` (GoodJob's table exists), a run taken over says how they list its key.
     pub async fn take_over_stale(
         &self,
         keys: &[String],
         process: Uuid,
         timeout: Duration,
         max_age: f64,
+        settings: bool,
     ) -> Result<Vec<(String, NaiveDateTime, Stale)>, StoreError> {
-        let rows = sqlx::query(
-            "UPDATE good_cron_claims c SET
-                 claimed_by = CASE WHEN stale.late THEN c.claimed_by ELSE $1 END,
-                 claimed_at = CASE WHEN stale.late THEN c.claimed_at ELSE now() END,
-                 takeovers = c.takeovers + CASE WHEN stale.late THEN 0 ELSE 1 END,
-                 failed_at = CASE WHEN stale.late THEN now() END,
-                 error = CASE WHEN stale.late THEN 'skipped: stale (never enqueued, older than the catch-up window)' END
-             FROM (SELECT cron_key, cron_at,
-                          cron_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => $4) AS late
-                   FROM good_cron_claims
-                   WHERE enqueued_at IS NULL AND failed_at IS NULL AND cron_key = ANY($2)
-                     AND claimed_at < now() - make_interval(secs => $3)
-                   ORDER BY cron_at LIMIT 1000 FOR UPDATE SKIP LOCKED) stale
-             WHERE c.cron_key = stale.cron_key AND c.cron_at = stale.cron_at
-             RETURNING c.cron_key, c.cron_at, stale.late",
-        )
-        .bind(process)
-        .bind(keys)
-        .bind(timeout.as_secs_f64())
-        .bind(max_age)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(&TAKE_OVER_SQL[usize::from(settings)])
+            .bind(process)
+            .bind(keys)
+            .bind(timeout.as_secs_f64())
+            .bind(max_age)
+            .fetch_all(&self.pool)
+            .await?;
         let mut found: Vec<(String, NaiveDateTime, Stale)> = rows
             .iter()
             .map(|row| {
                 let stale = if row.try_get(2)? {
                     Stale::Skipped
                 } else {
-                    Stale::TakenOver
+                    Stale::TakenOver(listed(row, 3)?)
                 };
                 Ok((row.try_get(0)?, row.try_get(1)?, stale))
             })

@@ -1,13 +1,12 @@
 //! Running blocking Rust work with the GVL released, so other Ruby threads keep running.
 
+use good_cron_engine::mailbox::{Received, Receiver};
+use good_cron_engine::wait::Interrupt;
 use magnus::{Error, Ruby};
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
-
-/// The longest a wait goes without looking whether Ruby has an interrupt for its thread.
-const SLICE: Duration = Duration::from_millis(100);
+use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::time::Instant;
 
 struct Call<F, R> {
     work: Option<F>,
@@ -24,47 +23,70 @@ unsafe extern "C" fn trampoline<F: FnOnce() -> R, R>(data: *mut c_void) -> *mut 
     std::ptr::null_mut()
 }
 
-/// Ruby's unblock function: it has an interrupt (a signal, `Thread#raise`) for the thread.
-unsafe extern "C" fn interrupt(flag: *mut c_void) {
-    // SAFETY: `flag` is the `AtomicBool` that `wait_without_gvl` keeps alive for the call.
-    unsafe { &*flag.cast::<AtomicBool>() }.store(true, Ordering::SeqCst);
+/// Ruby's unblock function: it has an interrupt (a signal, `Thread#raise`, `Thread#kill`) for
+/// the thread, whose wait must return now.
+unsafe extern "C" fn interrupt(data: *mut c_void) {
+    // SAFETY: `data` is the `Interrupt` that `wait_without_gvl` keeps alive for the call; Ruby
+    // calls this only while the call runs.
+    let interrupt = unsafe { &*data.cast::<Interrupt>() };
+    // A panic must not unwind into Ruby's C frames.
+    let _ = catch_unwind(AssertUnwindSafe(|| interrupt.interrupt()));
 }
 
-fn call_without_gvl<F: FnOnce() -> R, R>(work: F, interrupted: Option<&AtomicBool>) -> R {
+/// Runs `work` without the GVL; `None` when Ruby did not run it, as an interrupt was pending
+/// (only with `interrupt`: Ruby then leaves the interrupt to us instead of raising through
+/// these frames).
+fn call_without_gvl<F: FnOnce() -> R, R>(work: F, interrupt: Option<&Interrupt>) -> Option<R> {
     let mut call = Call {
         work: Some(work),
         result: None,
     };
-    let (unblock, flag) = match interrupted {
-        Some(flag) => (
-            Some(interrupt as unsafe extern "C" fn(*mut c_void)),
-            (flag as *const AtomicBool).cast_mut().cast(),
-        ),
-        None => (None, std::ptr::null_mut()),
-    };
-    // SAFETY: the trampoline only touches `call`, and the unblock function only `flag`, which
-    // both outlive the call.
+    let data = (&mut call as *mut Call<F, R>).cast();
+    // SAFETY: the trampoline only touches `call`, and the unblock function only `interrupt`,
+    // which both outlive the call.
     unsafe {
-        rb_sys::rb_thread_call_without_gvl(
-            Some(trampoline::<F, R>),
-            (&mut call as *mut Call<F, R>).cast(),
-            unblock,
-            flag,
-        );
+        match interrupt {
+            Some(interrupt) => rb_sys::rb_nogvl(
+                Some(trampoline::<F, R>),
+                data,
+                Some(self::interrupt),
+                (interrupt as *const Interrupt).cast_mut().cast(),
+                rb_sys::RB_NOGVL_INTR_FAIL as i32,
+            ),
+            None => rb_sys::rb_thread_call_without_gvl(
+                Some(trampoline::<F, R>),
+                data,
+                None,
+                std::ptr::null_mut(),
+            ),
+        };
     }
     match (call.result, call.work) {
-        (Some(Ok(value)), _) => value,
+        (Some(Ok(value)), _) => Some(value),
         (Some(Err(panic)), _) => std::panic::resume_unwind(panic),
-        // Ruby skipped the call (an interrupt was pending): do the work holding the GVL.
-        (None, Some(work)) => work(),
-        (None, None) => unreachable!("the work either ran or is still here"),
+        (None, Some(work)) if interrupt.is_none() => Some(work()),
+        (None, _) => None,
     }
 }
 
 /// Runs `work` without the GVL. `work` must not touch Ruby objects and must return on its
-/// own within a bounded time (callers pass timeouts), since no unblock function cancels it.
+/// own within a bounded time, since nothing cancels it.
 pub fn without_gvl<F: FnOnce() -> R, R>(work: F) -> R {
-    call_without_gvl(work, None)
+    match call_without_gvl(work, None) {
+        Some(value) => value,
+        None => unreachable!("without an unblock function the work always runs"),
+    }
+}
+
+/// Locks `mutex` holding the GVL, but waits for it without the GVL while another thread
+/// holds it (a stop waiting for its engine), so that other Ruby threads and trap handlers run
+/// meanwhile. `None` if a panic poisoned it.
+pub fn lock<T>(mutex: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match mutex.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::WouldBlock) => without_gvl(|| mutex.lock().ok()),
+        Err(TryLockError::Poisoned(_)) => None,
+    }
 }
 
 /// What a wait does once Ruby's interrupts for its thread have been handled.
@@ -76,38 +98,68 @@ pub enum AfterInterrupt {
     Return,
 }
 
-/// Waits without the GVL for `poll` (given how long it may block) to return a value, up to
-/// `timeout` (forever if `None`). Ruby's interrupts for this thread are handled as they come
-/// (within `SLICE`): trap handlers run, and `Thread#raise` or an `exit` in one raises here.
-/// `Ok(None)`: the timeout passed (or an interrupt came, with `AfterInterrupt::Return`).
+/// Waits without the GVL for `wait` to return a value. `wait` blocks until it has one, its
+/// own deadline passes (`None`), or the `Interrupt` it is given is set (`None`): Ruby sets it
+/// when it has an interrupt for this thread, which is then handled at once (trap handlers
+/// run, and `Thread#raise`, `Thread#kill` or an `exit` in one raises here) before waiting
+/// again or returning `Ok(None)`, as `after_interrupt` says.
 pub fn wait_without_gvl<R>(
     ruby: &Ruby,
-    timeout: Option<Duration>,
     after_interrupt: AfterInterrupt,
-    mut poll: impl FnMut(Duration) -> Option<R>,
+    mut wait: impl FnMut(&Interrupt) -> Option<R>,
 ) -> Result<Option<R>, Error> {
-    let deadline = timeout.map(|t| Instant::now() + t);
-    let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
     loop {
-        let interrupted = AtomicBool::new(false);
-        let waited = call_without_gvl(
-            || loop {
-                let slice = left().map_or(SLICE, |left| left.min(SLICE));
-                if let Some(value) = poll(slice) {
-                    return Some(value);
-                }
-                if interrupted.load(Ordering::SeqCst) || left().is_some_and(|l| l.is_zero()) {
-                    return None;
-                }
-            },
-            Some(&interrupted),
-        );
-        if waited.is_some() || left().is_some_and(|l| l.is_zero()) {
-            return Ok(waited);
+        let interrupt = Interrupt::default();
+        let interrupted = match call_without_gvl(|| wait(&interrupt), Some(&interrupt)) {
+            Some(Some(value)) => return Ok(Some(value)),
+            Some(None) => interrupt.is_set(),
+            // Ruby had an interrupt pending, and did not wait.
+            None => true,
+        };
+        if !interrupted {
+            return Ok(None);
         }
         ruby.thread_check_ints()?;
         if after_interrupt == AfterInterrupt::Return {
             return Ok(None);
+        }
+    }
+}
+
+/// Stops the engine in `engine` with `stop`, waiting without the GVL until `deadline` (forever
+/// if `None`), interrupts handled as they come; true once it has stopped (or its lock is
+/// poisoned: nothing is left to stop).
+pub fn stop_without_gvl<E>(
+    ruby: &Ruby,
+    engine: &Mutex<E>,
+    deadline: Option<Instant>,
+    stop: impl Fn(&mut E, Option<Instant>, &Interrupt) -> bool,
+) -> Result<bool, Error> {
+    let stopped = wait_without_gvl(ruby, AfterInterrupt::Wait, |interrupt| {
+        // Without the GVL: a plain lock.
+        engine
+            .lock()
+            .map(|mut e| stop(&mut e, deadline, interrupt))
+            .unwrap_or(true)
+            .then_some(())
+    })?;
+    Ok(stopped.is_some())
+}
+
+/// The next item of `mail`, waiting without the GVL for as long as it takes (interrupts are
+/// handled as they come); `None` once every sender is gone and every item was taken.
+pub fn receive<T>(ruby: &Ruby, mail: &Receiver<T>) -> Result<Option<T>, Error> {
+    loop {
+        let received = wait_without_gvl(ruby, AfterInterrupt::Wait, |interrupt| {
+            match mail.recv(None, interrupt) {
+                Received::Empty => None,
+                received => Some(received),
+            }
+        })?;
+        match received {
+            Some(Received::Item(item)) => return Ok(Some(item)),
+            Some(Received::Closed) => return Ok(None),
+            Some(Received::Empty) | None => {}
         }
     }
 }

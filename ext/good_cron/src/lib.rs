@@ -4,6 +4,7 @@
 mod convert;
 mod enqueuer;
 mod errors;
+mod events;
 mod fork;
 mod gvl;
 mod log;
@@ -17,6 +18,7 @@ use magnus::{Error, Ruby};
 fn init(ruby: &Ruby) -> Result<(), Error> {
     errors::check_declared(ruby)?;
     let module = ruby.get_inner(&errors::GOOD_CRON);
+    events::look_up(module)?;
     schedule::define(ruby, module)?;
     scheduler::define(ruby, module)?;
     poller::define(ruby, module)?;

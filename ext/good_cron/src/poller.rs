@@ -5,17 +5,18 @@
 use crate::convert::{bad_config, seconds, unix_time};
 use crate::errors::{error, start_error};
 use crate::fork::ForkGuard;
-use crate::gvl::{wait_without_gvl, without_gvl, AfterInterrupt};
+use crate::gvl::{lock, receive, stop_without_gvl, wait_without_gvl, AfterInterrupt};
 use crate::log::log_event;
 use good_cron_engine::clock::now;
 use good_cron_engine::config::PollerConfig;
 use good_cron_engine::log::Log;
+use good_cron_engine::mailbox::{self, Received};
 use good_cron_engine::poller::ready::{ReadyQueue, Waited};
 use good_cron_engine::poller::{Poller, PollerHandle};
 use good_cron_engine::store::jobs::{Finished, Job, Retry};
 use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Value};
 use std::cell::{Cell, RefCell};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 #[magnus::wrap(class = "GoodCron::NativePoller", free_immediately, size)]
@@ -27,7 +28,7 @@ struct Engine {
     poller: Mutex<Poller>,
     handle: PollerHandle,
     ready: Vec<Arc<ReadyQueue>>,
-    logs: Mutex<mpsc::Receiver<Log>>,
+    logs: mailbox::Receiver<Log>,
 }
 
 /// A job an execution thread took: run it, then hand it back to `NativePoller#finish`.
@@ -73,12 +74,12 @@ impl NativePoller {
     fn start(ruby: &Ruby, config_json: String) -> Result<NativePoller, Error> {
         let config: PollerConfig =
             serde_json::from_str(&config_json).map_err(|e| bad_config(ruby, "poller", e))?;
-        let (logs_tx, logs) = mpsc::channel();
+        let (logs_tx, logs) = mailbox::channel();
         let mut poller = Poller::start(config, logs_tx).map_err(|e| start_error(ruby, e))?;
         // A signal while connecting is handled at once, and ends the wait: the poller goes on
         // connecting, and says so in its log.
-        let started = wait_without_gvl(ruby, None, AfterInterrupt::Return, |slice| {
-            poller.wait_started(slice)
+        let started = wait_without_gvl(ruby, AfterInterrupt::Return, |interrupt| {
+            poller.wait_started(None, interrupt)
         })?;
         if let Some(Err(e)) = started {
             return Err(start_error(ruby, e));
@@ -87,7 +88,7 @@ impl NativePoller {
             handle: poller.handle(),
             ready: poller.ready_queues().to_vec(),
             poller: Mutex::new(poller),
-            logs: Mutex::new(logs),
+            logs,
         };
         Ok(NativePoller {
             engine: ForkGuard::new(engine),
@@ -95,7 +96,7 @@ impl NativePoller {
     }
 
     fn poller<T>(&self, work: impl FnOnce(&mut Poller) -> T) -> Option<T> {
-        self.engine.poller.lock().ok().map(|mut p| work(&mut p))
+        lock(&self.engine.poller).map(|mut p| work(&mut p))
     }
 
     /// `[[queues, threads], …]`: the pools the queues setting describes.
@@ -114,16 +115,15 @@ impl NativePoller {
             .unwrap_or_default()
     }
 
-    /// The next job of pool `pool`, waiting up to `timeout` seconds: a `NativeJob`, `nil`
-    /// when none came, `false` once the poller is closing. Jobs are taken holding the GVL
-    /// (see `ReadyQueue::wait`); only the wait releases it.
-    fn take(ruby: &Ruby, rb_self: &Self, pool: usize, timeout: f64) -> Result<Value, Error> {
+    /// The next job of pool `pool`, waiting for as long as it takes: a `NativeJob`, or `false`
+    /// once the poller is closing. Jobs are taken holding the GVL (see `ReadyQueue::wait`);
+    /// only the wait releases it, and Ruby's interrupts (`Thread#kill`) end it at once.
+    fn take(ruby: &Ruby, rb_self: &Self, pool: usize) -> Result<Value, Error> {
         let ready = rb_self
             .engine
             .ready
             .get(pool)
             .ok_or_else(|| error(ruby, format!("no pool {pool}")))?;
-        let deadline = Instant::now() + seconds(timeout);
         loop {
             if let Some(job) = ready.try_take() {
                 return Ok(NativeJob {
@@ -135,11 +135,14 @@ impl NativePoller {
                 }
                 .into_value_with(ruby));
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            match without_gvl(|| ready.wait(left)) {
-                Waited::Ready => {}
-                Waited::Empty => return Ok(ruby.qnil().as_value()),
-                Waited::Closed => return Ok(ruby.qfalse().as_value()),
+            let waited = wait_without_gvl(ruby, AfterInterrupt::Wait, |interrupt| {
+                match ready.wait(None, interrupt) {
+                    Waited::Empty => None,
+                    waited => Some(waited),
+                }
+            })?;
+            if waited == Some(Waited::Closed) {
+                return Ok(ruby.qfalse().as_value());
             }
         }
     }
@@ -180,29 +183,20 @@ impl NativePoller {
         let Some(replied) = rb_self.engine.handle.close() else {
             return Ok(None);
         };
-        wait_without_gvl(
-            ruby,
-            Some(seconds(timeout)),
-            AfterInterrupt::Wait,
-            |slice| replied.recv_timeout(slice).ok(),
-        )
+        let deadline = Some(Instant::now() + seconds(timeout));
+        wait_without_gvl(ruby, AfterInterrupt::Wait, |interrupt| {
+            match replied.recv(deadline, interrupt) {
+                Received::Item(released) => Some(released),
+                Received::Empty | Received::Closed => None,
+            }
+        })
     }
 
     /// Stops the poller (jobs not finished are released), waiting up to `timeout` seconds;
     /// true once stopped.
     fn stop(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<bool, Error> {
-        let stopped = wait_without_gvl(
-            ruby,
-            Some(seconds(timeout)),
-            AfterInterrupt::Wait,
-            |slice| {
-                rb_self
-                    .poller(|p| p.stop(Some(slice)))
-                    .unwrap_or(true)
-                    .then_some(())
-            },
-        )?;
-        Ok(stopped.is_some())
+        let deadline = Some(Instant::now() + seconds(timeout));
+        stop_without_gvl(ruby, &rb_self.engine.poller, deadline, Poller::stop)
     }
 
     fn is_running(&self) -> bool {
@@ -214,17 +208,12 @@ impl NativePoller {
         self.poller(Poller::failure).flatten()
     }
 
-    /// The next log line, `[:log, level, message]`, waiting up to `timeout` seconds; `nil` when
-    /// none came, `false` once the poller has stopped and every line was taken.
-    fn next_log(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
-        let received = without_gvl(|| match rb_self.engine.logs.lock() {
-            Ok(logs) => logs.recv_timeout(seconds(timeout)),
-            Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
-        });
-        match received {
-            Ok(log) => Ok(log_event(ruby, log)),
-            Err(mpsc::RecvTimeoutError::Timeout) => Ok(ruby.qnil().as_value()),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Ok(ruby.qfalse().as_value()),
+    /// The next log line, an `Events::Log`, waiting for as long as it takes; `false` once the
+    /// poller has stopped and every line was taken.
+    fn next_log(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
+        match receive(ruby, &rb_self.engine.logs)? {
+            Some(log) => log_event(ruby, log),
+            None => Ok(ruby.qfalse().as_value()),
         }
     }
 }
@@ -234,13 +223,13 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     class.define_singleton_method("start", function!(NativePoller::start, 1))?;
     class.define_method("pools", method!(NativePoller::pools, 0))?;
     class.define_method("process_id", method!(NativePoller::process_id, 0))?;
-    class.define_method("take", method!(NativePoller::take, 2))?;
+    class.define_method("take", method!(NativePoller::take, 1))?;
     class.define_method("finish", method!(NativePoller::finish, 4))?;
     class.define_method("close", method!(NativePoller::close, 1))?;
     class.define_method("stop", method!(NativePoller::stop, 1))?;
     class.define_method("running?", method!(NativePoller::is_running, 0))?;
     class.define_method("failure", method!(NativePoller::failure, 0))?;
-    class.define_method("next_log", method!(NativePoller::next_log, 1))?;
+    class.define_method("next_log", method!(NativePoller::next_log, 0))?;
 
     let job = module.define_class("NativeJob", ruby.class_object())?;
     job.define_method("id", method!(NativeJob::id, 0))?;

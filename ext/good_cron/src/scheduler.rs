@@ -1,19 +1,20 @@
 //! `GoodCron::NativeScheduler`: the engine's scheduler, driven by lib/good_cron/scheduler.rb.
-//! Configuration arrives as JSON built by the Ruby side; events leave as plain arrays pulled
-//! by a Ruby thread (`next_event`), so no Ruby object is ever touched off a Ruby thread.
+//! Configuration arrives as JSON built by the Ruby side; events leave as `GoodCron::Events`
+//! Structs pulled by a Ruby thread (`next_event`), so no Ruby object is touched off a Ruby thread.
 
 use crate::convert::{bad_config, seconds};
 use crate::errors::{error, start_error, store_error};
+use crate::events::scheduler_event;
 use crate::fork::ForkGuard;
-use crate::gvl::without_gvl;
-use crate::log::log_event;
+use crate::gvl::{lock, receive, stop_without_gvl, without_gvl};
 use good_cron_engine::config::{EntryConfig, SchedulerConfig};
-use good_cron_engine::scheduler::{self, Command, Event, Quiesce, Report, Run, Scheduler};
-use good_cron_engine::store::{Outcome, Store, StoreError};
-use magnus::{function, method, prelude::*, Error, IntoValue, RModule, Ruby, Symbol, Value};
+use good_cron_engine::mailbox;
+use good_cron_engine::scheduler::{self, Command, Event, Quiesce, Report, Scheduler};
+use good_cron_engine::store::{Store, StoreError};
+use magnus::{function, method, prelude::*, Error, RModule, Ruby, Value};
 use std::future::Future;
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[magnus::wrap(class = "GoodCron::NativeScheduler", free_immediately, size)]
 struct NativeScheduler {
@@ -22,7 +23,7 @@ struct NativeScheduler {
 
 struct Engine {
     scheduler: Mutex<Scheduler>,
-    events: Mutex<mpsc::Receiver<Event>>,
+    events: mailbox::Receiver<Event>,
     /// The scheduler's quiesce switch, set without taking the scheduler's lock.
     quiesce: Arc<Quiesce>,
 }
@@ -57,88 +58,41 @@ where
     }
 }
 
-enum Received {
-    Event(Event),
-    Timeout,
-    Disconnected,
-}
-
-/// Waits up to `timeout` for an event.
-fn receive(events: &mpsc::Receiver<Event>, timeout: Duration) -> Received {
-    match events.recv_timeout(timeout) {
-        Ok(event) => Received::Event(event),
-        Err(mpsc::RecvTimeoutError::Timeout) => Received::Timeout,
-        Err(mpsc::RecvTimeoutError::Disconnected) => Received::Disconnected,
-    }
-}
-
-fn outcome(ruby: &Ruby, outcome: Outcome) -> Symbol {
-    ruby.to_symbol(match outcome {
-        Outcome::Claimed => "claimed",
-        Outcome::Duplicate => "duplicate",
-        Outcome::Disabled => "disabled",
-        Outcome::Stale => "stale",
-    })
-}
-
-/// `[kind, key, cron_at, lateness, caught_up, *details]` for a run's event.
-fn run_event(ruby: &Ruby, kind: &str, run: Run, details: &[Value]) -> Result<Value, Error> {
-    let array = ruby.ary_new_capa(5 + details.len());
-    array.push(ruby.to_symbol(kind))?;
-    array.push(run.key)?;
-    array.push(run.cron_at)?;
-    array.push(run.lateness)?;
-    array.push(run.caught_up)?;
-    for detail in details {
-        array.push(*detail)?;
-    }
-    Ok(array.as_value())
-}
-
 impl NativeScheduler {
     fn start(ruby: &Ruby, config_json: String) -> Result<NativeScheduler, Error> {
         let config: SchedulerConfig =
             serde_json::from_str(&config_json).map_err(|e| bad_config(ruby, "scheduler", e))?;
-        let (sender, events) = mpsc::channel();
+        let (sender, events) = mailbox::channel();
         let scheduler =
             without_gvl(|| Scheduler::start(config, sender)).map_err(|e| start_error(ruby, e))?;
         let engine = Engine {
             quiesce: scheduler.quiesce(),
             scheduler: Mutex::new(scheduler),
-            events: Mutex::new(events),
+            events,
         };
         Ok(NativeScheduler {
             engine: ForkGuard::new(engine),
         })
     }
 
-    /// Stops the scheduler, waiting up to `timeout` seconds; true when it has stopped.
-    fn stop(&self, timeout: Option<f64>) -> bool {
-        let timeout = timeout.map(seconds);
-        without_gvl(|| {
-            self.engine
-                .scheduler
-                .lock()
-                .map(|mut s| s.stop(timeout))
-                .unwrap_or(true)
-        })
+    /// Stops the scheduler, waiting up to `timeout` seconds (forever if nil); true when it
+    /// has stopped. Ruby's interrupts (a signal's trap handler) are handled as they come.
+    fn stop(ruby: &Ruby, rb_self: &Self, timeout: Option<f64>) -> Result<bool, Error> {
+        let deadline = timeout.map(|t| Instant::now() + seconds(t));
+        stop_without_gvl(ruby, &rb_self.engine.scheduler, deadline, Scheduler::stop)
     }
 
     fn is_running(&self) -> bool {
-        self.engine
-            .scheduler
-            .lock()
-            .map(|mut s| s.is_running())
-            .unwrap_or(false)
+        lock(&self.engine.scheduler).is_some_and(|mut s| s.is_running())
     }
 
     /// Why the engine stopped on its own (it kept panicking), or `nil`.
     fn failure(&self) -> Option<String> {
-        self.engine.scheduler.lock().ok().and_then(|s| s.failure())
+        lock(&self.engine.scheduler).and_then(|s| s.failure())
     }
 
     fn send(&self, command: Command) {
-        if let Ok(scheduler) = self.engine.scheduler.lock() {
+        if let Some(scheduler) = lock(&self.engine.scheduler) {
             scheduler.send(command);
         }
     }
@@ -178,7 +132,7 @@ impl NativeScheduler {
         });
     }
 
-    /// Stops claiming; `next_event` gives `[:quiesced]` after the last `[:enqueue, …]`.
+    /// Stops claiming; `next_event` gives `Events::Quiesced` after the last `Events::Enqueue`.
     fn quiesce(&self) {
         self.engine.quiesce.set();
     }
@@ -188,45 +142,13 @@ impl NativeScheduler {
         self.send(Command::Next { key, at });
     }
 
-    /// The next event, waiting up to `timeout` seconds; `nil` on timeout, `false` once the
-    /// scheduler has stopped and every event was taken. Runs give
-    /// `[kind, key, cron_at, lateness, caught_up, *details]`.
-    fn next_event(ruby: &Ruby, rb_self: &Self, timeout: f64) -> Result<Value, Error> {
-        let timeout = seconds(timeout);
-        let received = without_gvl(|| match rb_self.engine.events.lock() {
-            Ok(events) => receive(&events, timeout),
-            Err(_) => Received::Disconnected,
-        });
-        let event = match received {
-            Received::Event(event) => event,
-            Received::Timeout => return Ok(ruby.qnil().as_value()),
-            Received::Disconnected => return Ok(ruby.qfalse().as_value()),
+    /// The next event (a `GoodCron::Events` Struct), waiting for as long as it takes; `false`
+    /// once the scheduler has stopped and every event was taken.
+    fn next_event(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
+        let Some(event) = receive(ruby, &rb_self.engine.events)? else {
+            return Ok(ruby.qfalse().as_value());
         };
-        match event {
-            Event::Log(log) => Ok(log_event(ruby, log)),
-            Event::Claimed {
-                run,
-                outcome: o,
-                job_id,
-            } => {
-                let details = [
-                    outcome(ruby, o).as_value(),
-                    job_id.map(|id| id.to_string()).into_value_with(ruby),
-                ];
-                run_event(ruby, "claimed", run, &details)
-            }
-            Event::Failed { run, error } => {
-                run_event(ruby, "failed", run, &[error.into_value_with(ruby)])
-            }
-            Event::Enqueue { run } => run_event(ruby, "enqueue", run, &[]),
-            Event::Skipped { run, outcome: o } => {
-                run_event(ruby, "skipped", run, &[outcome(ruby, o).as_value()])
-            }
-            Event::Next { key, after } => {
-                Ok((ruby.to_symbol("next"), key, after).into_value_with(ruby))
-            }
-            Event::Quiesced => Ok((ruby.to_symbol("quiesced"),).into_value_with(ruby)),
-        }
+        scheduler_event(ruby, event)
     }
 
     /// `[[key, last cron_at (Unix seconds) or nil, enabled?], …]` for the given entries
@@ -281,7 +203,7 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     class.define_method("stop", method!(NativeScheduler::stop, 1))?;
     class.define_method("running?", method!(NativeScheduler::is_running, 0))?;
     class.define_method("failure", method!(NativeScheduler::failure, 0))?;
-    class.define_method("next_event", method!(NativeScheduler::next_event, 1))?;
+    class.define_method("next_event", method!(NativeScheduler::next_event, 0))?;
     class.define_method("enqueued", method!(NativeScheduler::enqueued, 3))?;
     class.define_method(
         "enqueue_skipped",
