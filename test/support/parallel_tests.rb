@@ -3,8 +3,9 @@
 # Runs test files in parallel, each in its own `ruby -Ilib -Itest FILE` process (each file has
 # its own database, test/support/database.rb), GOOD_CRON_TEST_WORKERS at a time (default: the
 # number of processors), longest first as test/durations.txt lists them (files not listed
-# first of all), and meanwhile the GEM_BUILDS one after the other. Prints each file's output
-# whole as it ends, then a summary; exits non-zero if any file failed.
+# first of all), and meanwhile, in a lane of their own, the GEM_BUILDS one after the other and
+# then the CLOCK_FREE files. Prints each file's output whole as it ends, then a summary; exits
+# non-zero if any file failed.
 #
 #   ruby test/support/parallel_tests.rb [FILE…]   # default: test/**/*_test.rb
 require "etc"
@@ -17,6 +18,12 @@ module ParallelTests
   # Files that build and install the gems: one at a time and at the lowest CPU priority (nice
   # 19), so that their cargo builds take only the processor time the files beside them leave.
   GEM_BUILDS = %w[test/gem_install_test.rb test/platform_gem_test.rb].freeze
+  # Files that wait for no clock (parsing, settings, migrations): they run in the gem builds'
+  # lane, after them, so the timing-sensitive files have the other lanes to themselves.
+  CLOCK_FREE = %w[test/schedule_api_test.rb test/schedule_cron_test.rb test/schedule_dst_test.rb
+                  test/schedule_fugit_test.rb test/schedule_invalid_test.rb test/schedule_nat_test.rb
+                  test/schedule_oracle_test.rb test/configuration_test.rb test/settings_validation_test.rb
+                  test/database_helper_test.rb test/migration_test.rb].freeze
   SUMMARY = /(\d+) runs, (\d+) assertions, (\d+) failures, (\d+) errors, (\d+) skips/
 
   # One file's run.
@@ -33,9 +40,11 @@ module ParallelTests
   module_function
 
   def run(files, workers)
-    gem_builds, others = order(files).partition { |file| GEM_BUILDS.include?(file) }
+    ordered = order(files)
+    side = GEM_BUILDS.select { |file| ordered.include?(file) } + (ordered & CLOCK_FREE)
+    others = ordered - side
     started = monotonic_now
-    lanes = [Thread.new { run_files(others, workers) }, Thread.new { run_files(gem_builds, 1, first_worker: workers, nice: true) }]
+    lanes = [Thread.new { run_files(others, workers) }, Thread.new { run_files(side, 1, first_worker: workers, nice: true) }]
     results = lanes.flat_map(&:value)
     report(results, monotonic_now - started)
     results.all?(&:passed?)
